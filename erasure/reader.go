@@ -1,0 +1,387 @@
+package erasure
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/zeebo/xxh3"
+)
+
+// shardFiles holds the open shard files of one object on all drives and
+// reads and verifies block pieces from them. It is the common core of the
+// reader and of Heal.
+type shardFiles struct {
+	s    *Set
+	id   string
+	size int64
+
+	files   []ShardReader // per drive; nil if unavailable
+	gone    []bool        // drive unusable for the rest of this operation
+	damaged bool          // some shard was missing, short, or failed verification
+	corrupt bool          // some shard was present but failed verification
+	errs    []error       // per drive: why it is gone
+
+	bufs   [][]byte // per drive piece buffer: hash + shard
+	shards [][]byte // per drive shard view of bufs (len 0 = not available)
+	good   []bool   // per drive: piece of the current block verified
+}
+
+// openShards opens the object's shard file on every drive concurrently and
+// checks its size.
+func (s *Set) openShards(id string, size int64) *shardFiles {
+	n := len(s.drives)
+	f := &shardFiles{
+		s: s, id: id, size: size,
+		files: make([]ShardReader, n), gone: make([]bool, n), errs: make([]error, n),
+		bufs: make([][]byte, n), shards: make([][]byte, n), good: make([]bool, n),
+	}
+	want := ShardSize(size, s.blockSize, s.k)
+	var mu sync.Mutex
+	parallel(n, func(i int) {
+		r, err := s.drives[i].Open(id)
+		if err == nil && r.Size() != want {
+			err = fmt.Errorf("erasure: shard %s on %s has %d bytes, want %d: %w", id, s.drives[i], r.Size(), want, ErrCorruption)
+			r.Close()
+		}
+		if err != nil {
+			mu.Lock()
+			f.gone[i], f.errs[i], f.damaged = true, err, true
+			if errors.Is(err, ErrCorruption) {
+				f.corrupt = true
+			}
+			mu.Unlock()
+			return
+		}
+		f.files[i] = r
+	})
+	return f
+}
+
+// available returns the number of drives not gone.
+func (f *shardFiles) available() int {
+	c := 0
+	for _, g := range f.gone {
+		if !g {
+			c++
+		}
+	}
+	return c
+}
+
+func (f *shardFiles) close() {
+	for i, r := range f.files {
+		if r != nil {
+			r.Close()
+			f.files[i] = nil
+		}
+	}
+}
+
+// geometry returns, for block b, its length, the shard piece length and the
+// piece's offset in every shard file.
+func (f *shardFiles) geometry(b int64) (blockLen int64, shardLen int, fileOff int64) {
+	bs, k := int64(f.s.blockSize), int64(f.s.k)
+	blockLen = min(bs, f.size-b*bs)
+	shardLen = int(ceilDiv(blockLen, k))
+	fileOff = b * (hashSize + ceilDiv(bs, k))
+	return
+}
+
+// startBlock forgets the pieces of the previous block.
+func (f *shardFiles) startBlock() {
+	for i := range f.good {
+		f.good[i] = false
+		f.shards[i] = nil
+	}
+}
+
+// read reads and verifies the pieces of drives idx for the block at fileOff
+// concurrently. It returns how many of them verified. A drive whose read
+// fails is gone; a piece whose hash mismatches is marked corrupt for this
+// block only.
+func (f *shardFiles) read(idx []int, fileOff int64, shardLen int) int {
+	var mu sync.Mutex
+	ok := 0
+	parallel(len(idx), func(j int) {
+		i := idx[j]
+		need := hashSize + shardLen
+		if cap(f.bufs[i]) < need {
+			f.bufs[i] = make([]byte, need, hashSize+int(ceilDiv(int64(f.s.blockSize), int64(f.s.k))))
+		}
+		buf := f.bufs[i][:need]
+		n, err := f.files[i].ReadAt(buf, fileOff)
+		if n == need {
+			err = nil
+		} else if err == nil || err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		var verr error
+		if err == nil {
+			h := xxh3.Hash128(buf[hashSize:]).Bytes()
+			if [16]byte(buf[:hashSize]) != h {
+				verr = fmt.Errorf("erasure: shard %s on %s: bitrot at offset %d: %w", f.id, f.s.drives[i], fileOff, ErrCorruption)
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case err != nil:
+			f.gone[i], f.errs[i], f.damaged = true, err, true
+		case verr != nil:
+			f.errs[i], f.damaged, f.corrupt = verr, true, true
+		default:
+			f.good[i] = true
+			f.shards[i] = buf[hashSize:]
+			ok++
+		}
+	})
+	return ok
+}
+
+// fill reads more pieces of the current block, data shards first, until k
+// verified pieces are available; tried marks drives already read for this
+// block. It returns an error wrapping ErrReadQuorum (and ErrCorruption if
+// bad pieces contributed) when that is impossible.
+func (f *shardFiles) fill(b int64, tried []bool) error {
+	_, shardLen, fileOff := f.geometry(b)
+	k := f.s.k
+	for {
+		have := 0
+		for _, g := range f.good {
+			if g {
+				have++
+			}
+		}
+		if have >= k {
+			return nil
+		}
+		var next []int
+		for i := range f.files {
+			if len(next) == k-have {
+				break
+			}
+			if !tried[i] && !f.gone[i] {
+				next = append(next, i)
+				tried[i] = true
+			}
+		}
+		if len(next) == 0 {
+			return f.quorumErr(b, have)
+		}
+		f.read(next, fileOff, shardLen)
+	}
+}
+
+func (f *shardFiles) quorumErr(b int64, have int) error {
+	err := fmt.Errorf("erasure: read %s block %d: %d good shards, need %d: %w (%w)",
+		f.id, b, have, f.s.k, ErrReadQuorum, errors.Join(f.errs...))
+	if f.corrupt && !errors.Is(err, ErrCorruption) {
+		err = fmt.Errorf("%w: %w", ErrCorruption, err)
+	}
+	return err
+}
+
+// prepareMissing gives every shard without a verified piece an empty slice
+// with capacity for shardLen bytes, for the Reed-Solomon reconstruction.
+func (f *shardFiles) prepareMissing(shardLen int) {
+	for i := range f.shards {
+		if f.good[i] {
+			continue
+		}
+		if cap(f.bufs[i]) < hashSize+shardLen {
+			f.bufs[i] = make([]byte, hashSize+shardLen, hashSize+int(ceilDiv(int64(f.s.blockSize), int64(f.s.k))))
+		}
+		f.shards[i] = f.bufs[i][hashSize:hashSize]
+	}
+}
+
+// NewReader returns a reader of length bytes of object id starting at off.
+// size is the object's total size, known from its metadata. Only the blocks
+// covering the range are read; each piece used is verified against its
+// hash, and missing or corrupt pieces are rebuilt from the other shards, so
+// the reader never returns bytes that failed verification. When any shard
+// was found missing or corrupt, Options.OnCorrupt is called once (from
+// NewReader or from the reader's prefetch goroutine).
+//
+// The reader decodes one block ahead of the caller in a goroutine; memory is
+// two blocks of output plus one block of shard pieces.
+//
+// Errors (from NewReader or Read): ErrInvalidRange when the range is not
+// inside [0, size]; ErrReadQuorum when fewer than k good pieces of a block
+// can be read, also matching ErrCorruption when some pieces were present
+// but bad. The caller must Close the reader.
+func (s *Set) NewReader(id string, size int64, off, length int64) (io.ReadCloser, error) {
+	if err := validID(id); err != nil {
+		return nil, err
+	}
+	if size < 0 || off < 0 || length < 0 || off > size || length > size-off {
+		return nil, fmt.Errorf("%w: [%d, +%d) of %d bytes", ErrInvalidRange, off, length, size)
+	}
+	r := &reader{off: off, end: off + length, onCorrupt: s.onCorrupt}
+	if length == 0 {
+		return r, nil
+	}
+	r.f = s.openShards(id, size)
+	r.tried = make([]bool, len(s.drives))
+	r.report()
+	if have := r.f.available(); have < s.k {
+		err := r.f.quorumErr(off/int64(s.blockSize), have)
+		r.f.close()
+		return nil, err
+	}
+	r.ready = make(chan chunk)
+	r.free = make(chan []byte, 2)
+	r.free <- nil
+	r.free <- nil
+	r.done = make(chan struct{})
+	r.exited = make(chan struct{})
+	go r.produce()
+	return r, nil
+}
+
+// chunk is the decoded part of one block (or the error that ended the
+// stream).
+type chunk struct {
+	data []byte
+	err  error
+}
+
+// reader streams a byte range of an object. A producer goroutine decodes
+// blocks into one of two buffers while the caller consumes the other.
+type reader struct {
+	// producer state
+	f         *shardFiles
+	off, end  int64 // next byte to decode, end of range (object offsets)
+	onCorrupt func(string)
+	reported  bool
+	tried     []bool
+
+	ready  chan chunk    // producer -> consumer
+	free   chan []byte   // consumer -> producer (buffers to reuse)
+	done   chan struct{} // closed by Close
+	exited chan struct{} // closed when the producer returns
+
+	// consumer state
+	cur    []byte // unread bytes of the current chunk
+	curBuf []byte // the current chunk's buffer, returned to free when used
+	err    error
+}
+
+// report calls OnCorrupt once, the first time damage is seen.
+func (r *reader) report() {
+	if !r.reported && r.f.damaged {
+		r.reported = true
+		if r.onCorrupt != nil {
+			r.onCorrupt(r.f.id)
+		}
+	}
+}
+
+// produce decodes the range block by block until the end, an error or
+// Close.
+func (r *reader) produce() {
+	defer close(r.exited)
+	for {
+		var buf []byte
+		select {
+		case buf = <-r.free:
+		case <-r.done:
+			return
+		}
+		c := chunk{err: io.EOF}
+		if r.off < r.end {
+			c.data, c.err = r.nextBlock(buf[:0])
+		}
+		select {
+		case r.ready <- c:
+		case <-r.done:
+			return
+		}
+		if c.err != nil {
+			return
+		}
+	}
+}
+
+// Read implements io.Reader.
+func (r *reader) Read(p []byte) (int, error) {
+	if r.f == nil && r.err == nil {
+		r.err = io.EOF // empty range
+	}
+	for len(r.cur) == 0 {
+		if r.err != nil {
+			return 0, r.err
+		}
+		if r.curBuf != nil {
+			r.free <- r.curBuf // never blocks: at most two buffers exist
+			r.curBuf = nil
+		}
+		c := <-r.ready
+		if c.err != nil {
+			r.err = c.err
+			return 0, c.err
+		}
+		r.cur, r.curBuf = c.data, c.data
+	}
+	n := copy(p, r.cur)
+	r.cur = r.cur[n:]
+	return n, nil
+}
+
+// nextBlock reads and, if needed, reconstructs the block holding r.off and
+// appends the bytes of the range in it to dst.
+func (r *reader) nextBlock(dst []byte) ([]byte, error) {
+	f := r.f
+	bs := int64(f.s.blockSize)
+	b := r.off / bs
+	blockLen, shardLen, fileOff := f.geometry(b)
+	lo := int(r.off - b*bs)
+	hi := int(min(r.end-b*bs, blockLen))
+	f.startBlock()
+	clear(r.tried)
+	// Read only the data shards overlapping [lo, hi) first.
+	first, last := lo/shardLen, (hi-1)/shardLen
+	var want []int
+	for i := first; i <= last; i++ {
+		r.tried[i] = true
+		if !f.gone[i] {
+			want = append(want, i)
+		}
+	}
+	if f.read(want, fileOff, shardLen) < last-first+1 {
+		if err := f.fill(b, r.tried); err != nil {
+			r.report()
+			return nil, err
+		}
+		f.prepareMissing(shardLen)
+		if err := f.s.enc.ReconstructData(f.shards); err != nil {
+			r.report()
+			return nil, fmt.Errorf("erasure: reconstruct %s block %d: %w", f.id, b, err)
+		}
+	}
+	r.report()
+	for i := first; i <= last; i++ {
+		s := f.shards[i]
+		dst = append(dst, s[max(lo-i*shardLen, 0):min(hi-i*shardLen, shardLen)]...)
+	}
+	r.off += int64(hi - lo)
+	return dst, nil
+}
+
+// Close stops the prefetching and releases the shard files. It always
+// returns nil.
+func (r *reader) Close() error {
+	if r.done != nil {
+		close(r.done)
+		<-r.exited
+		r.done = nil
+		r.f.close()
+	}
+	r.cur, r.curBuf = nil, nil
+	if r.err == nil || r.err == io.EOF {
+		r.err = errClosed
+	}
+	return nil
+}

@@ -1,0 +1,312 @@
+package object
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/cofferstore/coffer/erasure"
+	"github.com/cofferstore/coffer/metadata"
+)
+
+// DefaultInlineLimit is the largest object stored inline in its metadata
+// record when Config.InlineLimit is 0.
+const DefaultInlineLimit = 128 << 10
+
+// Engine is the Layer over one erasure set of local drives with a
+// replicated pebble metadata store.
+type Engine struct {
+	set    *erasure.Set
+	meta   metadata.Store
+	tf     Transform
+	log    *slog.Logger
+	now    func() time.Time
+	inline int64
+
+	keyLocks [256]sync.Mutex
+
+	healCh chan string
+	gcCh   chan string
+	stop   chan struct{}
+	wg     sync.WaitGroup
+	once   sync.Once
+}
+
+var _ Layer = (*Engine)(nil)
+
+// Open opens (formatting on first use) the drives in cfg and returns the
+// object layer over them. On start it finishes or discards writes that a
+// crash interrupted, deletes queued garbage, and starts healing any drive
+// that was replaced.
+func Open(cfg Config) (*Engine, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	e := &Engine{
+		tf:     identity{},
+		log:    log,
+		now:    time.Now,
+		inline: cfg.InlineLimit,
+		healCh: make(chan string, 1024),
+		gcCh:   make(chan string, 1024),
+		stop:   make(chan struct{}),
+	}
+	if e.inline == 0 {
+		e.inline = DefaultInlineLimit
+	}
+	drives := make([]erasure.Drive, len(cfg.Drives))
+	for i, p := range cfg.Drives {
+		if err := os.MkdirAll(p, 0o750); err != nil {
+			return nil, fmt.Errorf("object: drive %s: %w", p, err)
+		}
+		drives[i] = erasure.NewLocalDrive(erasure.DirFS(p), p)
+	}
+	set, err := erasure.OpenSet(drives, erasure.Options{Parity: cfg.Parity, OnCorrupt: e.queueHeal})
+	if err != nil {
+		return nil, err
+	}
+	e.set = set
+	stores := make([]metadata.Store, len(drives))
+	for i, d := range drives {
+		s, err := metadata.OpenPebble(d.MetaPath(), metadata.PebbleOptions{})
+		if err != nil {
+			log.Error("metadata replica offline", "drive", d.String(), "err", err)
+			stores[i] = offlineStore{err}
+			continue
+		}
+		stores[i] = s
+	}
+	// Metadata needs a strict majority (see metadata.NewReplicated) and
+	// never less than the data's write quorum.
+	meta, err := metadata.NewReplicated(stores, max(set.WriteQuorum(), len(stores)/2+1))
+	if err != nil {
+		for _, s := range stores {
+			s.Close()
+		}
+		return nil, err
+	}
+	e.meta = meta
+	if err := e.recover(); err != nil {
+		meta.Close()
+		return nil, err
+	}
+	e.wg.Add(2)
+	go e.healWorker()
+	go e.gcWorker()
+	if r := set.Replaced(); len(r) > 0 {
+		log.Warn("replaced drives detected, healing in background", "drives", r)
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			if n, err := e.HealAll(context.Background()); err != nil {
+				log.Error("heal of replaced drives failed", "healed", n, "err", err)
+			} else {
+				log.Info("heal of replaced drives finished", "objects", n)
+			}
+		}()
+	}
+	return e, nil
+}
+
+// recover finishes the commit of shard sets whose metadata reached the
+// store before a crash, removes temporary shards of writes that never
+// committed, and deletes garbage left by interrupted deletes.
+func (e *Engine) recover() error {
+	ids, err := e.set.ListTemp()
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		_, err := e.meta.Get(refKey(id))
+		switch {
+		case err == nil:
+			if err := e.set.Commit(id); err != nil {
+				e.log.Error("finishing interrupted commit", "data", id, "err", err)
+			}
+		case errors.Is(err, metadata.ErrNotFound):
+			e.set.RemoveTemp(id)
+		default:
+			return mapErr(err)
+		}
+	}
+	return e.scan([]byte{tagGarbage}, []byte{tagGarbage + 1}, func(k, _ []byte) error {
+		e.collect(string(k[1:]))
+		return nil
+	})
+}
+
+// queueHeal asks the heal worker to repair a shard set; it never blocks (a
+// full queue drops the request: the next read or scrub finds it again).
+func (e *Engine) queueHeal(id string) {
+	select {
+	case e.healCh <- id:
+	default:
+	}
+}
+
+func (e *Engine) healWorker() {
+	defer e.wg.Done()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case id := <-e.healCh:
+			if err := e.healOne(id); err != nil {
+				e.log.Warn("heal failed", "data", id, "err", err)
+			}
+		}
+	}
+}
+
+// healOne rebuilds missing or corrupt shards of one shard set.
+func (e *Engine) healOne(id string) error {
+	raw, err := e.meta.Get(refKey(id))
+	if err != nil {
+		if errors.Is(err, metadata.ErrNotFound) {
+			return nil // deleted meanwhile
+		}
+		return err
+	}
+	var ref refRecord
+	if err := jsonUnmarshal(raw, &ref); err != nil {
+		return err
+	}
+	res, err := e.set.Heal(id, ref.StoredSize)
+	if err == nil && len(res.Healed) > 0 {
+		e.log.Info("healed shards", "data", id, "drives", res.Healed)
+	}
+	return err
+}
+
+// HealAll heals every shard set in the store (after a drive was replaced),
+// and returns how many sets it visited. It is not part of Layer: operators
+// and the background healer call it.
+func (e *Engine) HealAll(ctx context.Context) (int, error) {
+	n := 0
+	var firstErr error
+	err := e.scan([]byte{tagRef}, []byte{tagRef + 1}, func(k, _ []byte) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		select {
+		case <-e.stop:
+			return errors.New("object: closed")
+		default:
+		}
+		n++
+		if err := e.healOne(string(k[1:])); err != nil && firstErr == nil {
+			firstErr = err
+		}
+		return nil
+	})
+	if err != nil {
+		return n, err
+	}
+	return n, firstErr
+}
+
+func (e *Engine) gcWorker() {
+	defer e.wg.Done()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case id := <-e.gcCh:
+			e.collect(id)
+		}
+	}
+}
+
+// collect deletes a garbage shard set and then its garbage record. The
+// record is only removed once the shards are gone, so a crash in between
+// repeats the delete at the next start.
+func (e *Engine) collect(id string) {
+	if err := e.set.Delete(id); err != nil {
+		e.log.Warn("deleting shards", "data", id, "err", err)
+		return
+	}
+	b := metadata.NewBatch()
+	b.Delete(garbageKey(id))
+	if err := e.meta.Apply(b); err != nil {
+		e.log.Warn("clearing garbage record", "data", id, "err", err)
+	}
+}
+
+// queueGC hands garbage shard sets (already recorded under G keys) to the
+// collector; when its queue is full they wait for the next start.
+func (e *Engine) queueGC(ids []string) {
+	for _, id := range ids {
+		select {
+		case e.gcCh <- id:
+		default:
+		}
+	}
+}
+
+// Close stops background work and closes the metadata store.
+func (e *Engine) Close() error {
+	var err error
+	e.once.Do(func() {
+		close(e.stop)
+		e.wg.Wait()
+		err = e.meta.Close()
+	})
+	return err
+}
+
+// lockKey serialises metadata read-modify-write of one key. Data streaming
+// happens outside it; only the commit step holds it.
+func (e *Engine) lockKey(bucket, key string) func() {
+	h := fnv.New32a()
+	h.Write([]byte(bucket))
+	h.Write([]byte{0})
+	h.Write([]byte(key))
+	m := &e.keyLocks[h.Sum32()%uint32(len(e.keyLocks))]
+	m.Lock()
+	return m.Unlock
+}
+
+// scan calls fn for every key in [lower, upper) in order.
+func (e *Engine) scan(lower, upper []byte, fn func(k, v []byte) error) error {
+	it, err := e.meta.NewIter(lower, upper)
+	if err != nil {
+		return mapErr(err)
+	}
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		if err := fn(it.Key(), it.Value()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mapErr converts lower-layer errors into object sentinels.
+func mapErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, metadata.ErrWriteQuorum), errors.Is(err, erasure.ErrWriteQuorum):
+		return fmt.Errorf("%w: %v", ErrInsufficientWriteQuorum, err)
+	case errors.Is(err, erasure.ErrCorruption):
+		return fmt.Errorf("%w: %v", ErrCorruption, err)
+	case errors.Is(err, metadata.ErrReadQuorum), errors.Is(err, erasure.ErrReadQuorum):
+		return fmt.Errorf("%w: %v", ErrInsufficientReadQuorum, err)
+	}
+	return err
+}
+
+// offlineStore stands in for a metadata replica that could not be opened.
+type offlineStore struct{ err error }
+
+func (o offlineStore) Get([]byte) ([]byte, error)                     { return nil, o.err }
+func (o offlineStore) Apply(*metadata.Batch) error                    { return o.err }
+func (o offlineStore) NewIter(_, _ []byte) (metadata.Iterator, error) { return nil, o.err }
+func (o offlineStore) Close() error                                   { return nil }

@@ -1,0 +1,378 @@
+// Package object is the object layer: the one interface the S3 front end
+// calls. It composes the metadata store, the erasure-coded drive set and the
+// transform stage (compression/encryption) into buckets, versioned objects,
+// multipart uploads and listings, expressed in coffer's own domain types.
+//
+// Error contract: every method returns either nil or an error that matches
+// (errors.Is) one of the sentinels in errors.go. Callers map sentinels to
+// protocol errors; the object layer never speaks HTTP.
+package object
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"time"
+)
+
+// Layer is the object-layer interface. Implementations MUST be safe for
+// concurrent use. Every method that takes a version id treats "" as "the
+// current version" and "null" as the null version.
+type Layer interface {
+	// MakeBucket creates a bucket. ErrBucketExists if the name is taken (by any
+	// tenant), ErrInvalidBucketName if the name breaks S3 naming rules.
+	MakeBucket(ctx context.Context, bucket string, opts MakeBucketOptions) error
+	// GetBucketInfo returns a bucket's record; ErrNoSuchBucket if absent.
+	GetBucketInfo(ctx context.Context, bucket string) (BucketInfo, error)
+	// ListBuckets returns all buckets sorted by name.
+	ListBuckets(ctx context.Context) ([]BucketInfo, error)
+	// DeleteBucket removes an empty bucket: ErrBucketNotEmpty while any
+	// version, delete marker or multipart upload remains.
+	DeleteBucket(ctx context.Context, bucket string) error
+	// SetBucketTags replaces the bucket's tag set (nil removes it).
+	SetBucketTags(ctx context.Context, bucket string, tags map[string]string) error
+	// SetBucketVersioning sets the versioning state: VersioningEnabled or
+	// VersioningSuspended.
+	SetBucketVersioning(ctx context.Context, bucket string, state string) error
+
+	// PutObject streams r (exactly size bytes; size -1 = until EOF) into a new
+	// version. The data is durable on a write quorum before it returns.
+	// Checksums requested in opts are computed while streaming and verified
+	// against opts.Expect; ErrBadDigest / ErrChecksumMismatch on mismatch (and
+	// nothing becomes visible).
+	PutObject(ctx context.Context, bucket, key string, r io.Reader, size int64, opts PutOptions) (ObjectInfo, error)
+	// GetObject opens a reader over the requested range of a version. The
+	// returned ObjectInfo describes the whole version. A delete marker as the
+	// current version yields ErrNoSuchKey with the marker's info; asking for a
+	// delete marker by version id yields ErrMethodNotAllowed.
+	GetObject(ctx context.Context, bucket, key string, opts GetOptions) (ObjectInfo, io.ReadCloser, error)
+	// HeadObject returns a version's info without reading data.
+	HeadObject(ctx context.Context, bucket, key string, opts GetOptions) (ObjectInfo, error)
+	// DeleteObject deletes a key (adding a delete marker when versioning is
+	// enabled) or, with opts.VersionID, removes that version permanently.
+	DeleteObject(ctx context.Context, bucket, key string, opts DeleteOptions) (DeleteResult, error)
+	// CopyObject streams a source version into a new destination version.
+	CopyObject(ctx context.Context, src CopySource, dstBucket, dstKey string, opts PutOptions) (ObjectInfo, error)
+	// UpdateObjectMeta rewrites a version's tags in place (no new version).
+	PutObjectTags(ctx context.Context, bucket, key, versionID string, tags map[string]string) (ObjectInfo, error)
+
+	// ListObjects lists current versions (delete markers hidden).
+	ListObjects(ctx context.Context, bucket string, opts ListOptions) (ListResult, error)
+	// ListObjectVersions lists all versions and delete markers, newest first
+	// within a key.
+	ListObjectVersions(ctx context.Context, bucket string, opts ListVersionsOptions) (ListVersionsResult, error)
+
+	// NewMultipartUpload starts an upload and returns its id.
+	NewMultipartUpload(ctx context.Context, bucket, key string, opts PutOptions) (string, error)
+	// PutObjectPart stores one part (1..10000); re-uploading a part number
+	// replaces it. ErrNoSuchUpload when the upload is unknown.
+	PutObjectPart(ctx context.Context, bucket, key, uploadID string, partNumber int, r io.Reader, size int64, opts PartOptions) (PartInfo, error)
+	// CompleteMultipartUpload assembles the listed parts by reference (no
+	// data is copied) into a new version. ErrInvalidPart, ErrInvalidPartOrder,
+	// ErrEntityTooSmall per S3 rules.
+	CompleteMultipartUpload(ctx context.Context, bucket, key, uploadID string, parts []CompletePart, opts CompleteOptions) (ObjectInfo, error)
+	// AbortMultipartUpload discards an upload and its parts.
+	AbortMultipartUpload(ctx context.Context, bucket, key, uploadID string) error
+	// ListParts lists an upload's parts after marker (part number).
+	ListParts(ctx context.Context, bucket, key, uploadID string, marker, max int) (ListPartsResult, error)
+	// ListMultipartUploads lists in-progress uploads.
+	ListMultipartUploads(ctx context.Context, bucket string, opts ListUploadsOptions) (ListUploadsResult, error)
+
+	// Close flushes and releases everything; the layer is unusable after.
+	Close() error
+}
+
+// Versioning states of a bucket, spelled as S3 spells them. "" is unversioned.
+const (
+	VersioningEnabled   = "Enabled"
+	VersioningSuspended = "Suspended"
+)
+
+// NullVersionID is the version id of the null version, as S3 spells it.
+const NullVersionID = "null"
+
+// MakeBucketOptions are the options of MakeBucket.
+type MakeBucketOptions struct {
+	Region     string // location constraint recorded with the bucket
+	Owner      string // canonical id of the owning principal
+	Tenant     string // owning tenant id
+	ObjectLock bool   // enable Object Lock (forces versioning on)
+}
+
+// BucketInfo describes a bucket.
+type BucketInfo struct {
+	Name       string
+	Created    time.Time
+	Region     string
+	Owner      string
+	Tenant     string
+	Versioning string // "", VersioningEnabled or VersioningSuspended
+	ObjectLock bool
+	Tags       map[string]string
+}
+
+// Checksum algorithms known to the object layer, named as in x-amz-checksum-*.
+const (
+	ChecksumCRC32     = "CRC32"
+	ChecksumCRC32C    = "CRC32C"
+	ChecksumCRC64NVME = "CRC64NVME"
+	ChecksumSHA1      = "SHA1"
+	ChecksumSHA256    = "SHA256"
+)
+
+// PutOptions are the options of PutObject, CopyObject and NewMultipartUpload.
+type PutOptions struct {
+	ContentType        string
+	ContentEncoding    string
+	ContentDisposition string
+	ContentLanguage    string
+	CacheControl       string
+	Expires            string
+	UserMeta           map[string]string // x-amz-meta-* without the prefix, lower-case keys
+	Tags               map[string]string
+	StorageClass       string
+
+	// ExpectMD5 is the Content-MD5 the client sent (raw 16 bytes), or nil.
+	ExpectMD5 []byte `json:"-"`
+	// ExpectSHA256 is the payload SHA-256 the client signed (raw), or nil.
+	ExpectSHA256 []byte `json:"-"`
+	// ChecksumAlgorithm selects an additional checksum to compute and store
+	// ("" = none). ExpectChecksum, when set, is its base64 value to verify.
+	ChecksumAlgorithm string
+	ExpectChecksum    string `json:"-"`
+	// TrailingChecksum, when non-nil, is called after the body has been read
+	// to learn the expected checksum value that arrived in a trailer.
+	TrailingChecksum func() string `json:"-"`
+
+	// IfNoneMatchStar fails with ErrPreconditionFailed if the key has a
+	// current (non-delete-marker) version. IfMatch fails with
+	// ErrPreconditionFailed unless the current version's ETag equals it.
+	IfNoneMatchStar bool   `json:"-"`
+	IfMatch         string `json:"-"`
+
+	// MetadataReplace (CopyObject) takes metadata from these options instead
+	// of the source; TagsReplace likewise for tags.
+	MetadataReplace bool
+	TagsReplace     bool
+}
+
+// PartOptions are the options of PutObjectPart.
+type PartOptions struct {
+	ExpectMD5         []byte
+	ExpectSHA256      []byte
+	ChecksumAlgorithm string
+	ExpectChecksum    string
+	TrailingChecksum  func() string
+}
+
+// GetOptions select a version and a byte range.
+type GetOptions struct {
+	VersionID string
+	// Range selects bytes; nil means the whole object. It is resolved
+	// against the version's size by the layer: ErrInvalidRange when
+	// unsatisfiable.
+	Range *Range
+	// PartNumber, when > 0, selects one part of a multipart object (or part
+	// 1 of a single-part object).
+	PartNumber int
+}
+
+// Range is a byte range as in an HTTP Range header. Start < 0 means a suffix
+// range of SuffixLength bytes; End < 0 means "to the end".
+type Range struct {
+	Start, End   int64
+	SuffixLength int64
+}
+
+// Resolve returns the offset and length that r selects in an object of
+// size bytes, or ErrInvalidRange when it selects nothing.
+func (r *Range) Resolve(size int64) (off, length int64, err error) {
+	if r.Start < 0 {
+		if r.SuffixLength <= 0 {
+			return 0, 0, ErrInvalidRange
+		}
+		n := r.SuffixLength
+		if n > size {
+			n = size
+		}
+		if size == 0 {
+			return 0, 0, ErrInvalidRange
+		}
+		return size - n, n, nil
+	}
+	if r.Start >= size {
+		return 0, 0, ErrInvalidRange
+	}
+	end := r.End
+	if end < 0 || end >= size {
+		end = size - 1
+	}
+	if end < r.Start {
+		return 0, 0, ErrInvalidRange
+	}
+	return r.Start, end - r.Start + 1, nil
+}
+
+// DeleteOptions are the options of DeleteObject.
+type DeleteOptions struct {
+	VersionID string
+}
+
+// DeleteResult reports what a delete did.
+type DeleteResult struct {
+	VersionID    string // the version removed, or the delete marker created
+	DeleteMarker bool   // a delete marker was created or removed
+}
+
+// CopySource names the source of a copy, with optional S3 copy-source
+// conditions and a byte range (UploadPartCopy).
+type CopySource struct {
+	Bucket, Key, VersionID string
+	IfMatch                string
+	IfNoneMatch            string
+	IfModifiedSince        time.Time
+	IfUnmodifiedSince      time.Time
+	Range                  *Range
+}
+
+// ObjectInfo describes one version of an object.
+type ObjectInfo struct {
+	Bucket, Key  string
+	VersionID    string // "" when the bucket was never versioned
+	IsLatest     bool
+	DeleteMarker bool
+	Size         int64
+	ModTime      time.Time
+	ETag         string // without quotes
+	PartsCount   int    // 0 for a single-part object
+
+	ContentType        string
+	ContentEncoding    string
+	ContentDisposition string
+	ContentLanguage    string
+	CacheControl       string
+	Expires            string
+	UserMeta           map[string]string
+	Tags               map[string]string
+	StorageClass       string
+	Owner              string
+
+	// Checksums holds the stored additional checksums by algorithm (base64).
+	// For multipart objects the value is the checksum-of-checksums with the
+	// "-N" suffix, as S3 returns it.
+	Checksums map[string]string
+	// Parts describes the parts of a multipart object (for partNumber reads
+	// and GetObjectAttributes).
+	Parts []ObjectPart
+}
+
+// ObjectPart describes one part of a multipart object.
+type ObjectPart struct {
+	Number    int
+	Size      int64
+	ETag      string
+	Checksums map[string]string
+}
+
+// ListOptions are the options of ListObjects (v1 and v2 alike: the S3
+// layer maps marker, start-after and continuation tokens onto Marker).
+type ListOptions struct {
+	Prefix, Delimiter, Marker string
+	// MaxKeys bounds the entries (keys plus common prefixes) returned;
+	// <= 0 or > 1000 means 1000. (S3's max-keys=0 is answered by the
+	// front end without a listing.)
+	MaxKeys int
+}
+
+// ListResult is a page of a listing.
+type ListResult struct {
+	Objects        []ObjectInfo
+	CommonPrefixes []string
+	IsTruncated    bool
+	// NextMarker is the last key or common prefix returned, for the next
+	// page (when truncated).
+	NextMarker string
+}
+
+// ListVersionsOptions are the options of ListObjectVersions.
+type ListVersionsOptions struct {
+	Prefix, Delimiter          string
+	KeyMarker, VersionIDMarker string
+	MaxKeys                    int
+}
+
+// ListVersionsResult is a page of a version listing.
+type ListVersionsResult struct {
+	Versions            []ObjectInfo // includes delete markers, newest first per key
+	CommonPrefixes      []string
+	IsTruncated         bool
+	NextKeyMarker       string
+	NextVersionIDMarker string
+}
+
+// PartInfo describes an uploaded part.
+type PartInfo struct {
+	Number    int
+	Size      int64
+	ETag      string
+	ModTime   time.Time
+	Checksums map[string]string
+}
+
+// CompletePart is one entry of a CompleteMultipartUpload request.
+type CompletePart struct {
+	Number    int
+	ETag      string
+	Checksums map[string]string // optional, base64 by algorithm
+}
+
+// CompleteOptions are the options of CompleteMultipartUpload.
+type CompleteOptions struct {
+	IfNoneMatchStar bool
+	IfMatch         string
+}
+
+// ListPartsResult is a page of ListParts.
+type ListPartsResult struct {
+	Parts                []PartInfo
+	IsTruncated          bool
+	NextPartNumberMarker int
+	ChecksumAlgorithm    string
+	Initiated            time.Time
+}
+
+// ListUploadsOptions are the options of ListMultipartUploads.
+type ListUploadsOptions struct {
+	Prefix, Delimiter         string
+	KeyMarker, UploadIDMarker string
+	MaxUploads                int
+}
+
+// UploadInfo describes an in-progress multipart upload.
+type UploadInfo struct {
+	Key, UploadID string
+	Initiated     time.Time
+}
+
+// ListUploadsResult is a page of ListMultipartUploads.
+type ListUploadsResult struct {
+	Uploads            []UploadInfo
+	CommonPrefixes     []string
+	IsTruncated        bool
+	NextKeyMarker      string
+	NextUploadIDMarker string
+}
+
+// Config configures Open.
+type Config struct {
+	// Drives are the drive directories (4..16).
+	Drives []string
+	// Parity is the number of parity shards; <= 0 picks the default for
+	// the drive count. Only used when the drives are formatted.
+	Parity int
+	// InlineLimit is the largest object stored inline in its metadata
+	// record; 0 means the default of 128 KiB, < 0 disables inlining.
+	InlineLimit int64
+	// Logger receives operational messages; nil discards them.
+	Logger *slog.Logger
+}

@@ -1,0 +1,325 @@
+package object
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/cofferstore/coffer/lock"
+	"github.com/cofferstore/coffer/metadata"
+)
+
+// MaxObjectSize is the largest single PUT or part that S3 accepts (5 GiB).
+const MaxObjectSize = 5 << 30
+
+// checkKey validates an object key.
+func checkKey(key string) error {
+	if key == "" || len(key) > 1024 || !utf8.ValidString(key) || strings.IndexByte(key, 0) >= 0 {
+		return fmt.Errorf("%w: %q", ErrInvalidObjectName, key)
+	}
+	return nil
+}
+
+// stored is the result of streaming a body to storage: either inline bytes
+// or a shard set left uncommitted in the drives' temporary area.
+type stored struct {
+	size       int64
+	storedSize int64
+	md5        []byte
+	checksum   string // additional checksum (base64), "" if none
+	inline     []byte // non-nil when the data is inline (may be empty)
+	dataID     string // shard set id when not inline
+}
+
+// digests carries what the client asked us to verify.
+type digests struct {
+	md5, sha256 []byte
+	alg, expect string
+	trailing    func() string
+}
+
+// store streams r (size bytes, or until EOF when size < 0) through the
+// hashing and transform stages into either an inline buffer (at most the
+// inline limit) or a new uncommitted shard set. Nothing is visible until the
+// caller commits metadata and then calls commitData.
+func (e *Engine) store(r io.Reader, size int64, d digests, allowInline bool) (*stored, error) {
+	if size > MaxObjectSize {
+		return nil, ErrEntityTooLarge
+	}
+	hr, err := newHashingReader(r, size, d.sha256 != nil, d.alg)
+	if err != nil {
+		return nil, err
+	}
+	out := &stored{}
+	var head []byte
+	if allowInline && size <= e.inline {
+		// Read up to the inline limit; if the body ends there it is inline.
+		buf, err := io.ReadAll(io.LimitReader(hr, e.inline+1))
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		if int64(len(buf)) <= e.inline {
+			out.inline = e.encodeInline(buf)
+		} else {
+			head = buf
+		}
+	}
+	if out.inline == nil {
+		id := newID()
+		w, err := e.set.NewWriter(id)
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		enc, err := e.tf.NewEncoder(w)
+		if err != nil {
+			w.Abort()
+			return nil, err
+		}
+		if _, err := io.Copy(enc, io.MultiReader(bytes.NewReader(head), hr)); err != nil {
+			w.Abort()
+			return nil, mapErr(err)
+		}
+		if err := enc.Close(); err != nil {
+			w.Abort()
+			return nil, mapErr(err)
+		}
+		n, err := w.Close()
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		out.dataID, out.storedSize = id, n
+	} else {
+		out.storedSize = int64(len(out.inline))
+	}
+	out.size = hr.n
+	out.md5, out.checksum, err = hr.verify(d.md5, d.sha256, d.alg, d.expect, d.trailing)
+	if err != nil {
+		e.discard(out)
+		return nil, err
+	}
+	return out, nil
+}
+
+// encodeInline applies the transform to a small plaintext held in memory.
+func (e *Engine) encodeInline(p []byte) []byte {
+	var b bytes.Buffer
+	enc, err := e.tf.NewEncoder(&b)
+	if err == nil {
+		_, err = enc.Write(p)
+	}
+	if err == nil {
+		err = enc.Close()
+	}
+	if err != nil {
+		panic(fmt.Sprintf("object: in-memory transform failed: %v", err))
+	}
+	return append(make([]byte, 0, b.Len()), b.Bytes()...)
+}
+
+// discard drops uncommitted data.
+func (e *Engine) discard(s *stored) {
+	if s != nil && s.dataID != "" {
+		e.set.RemoveTemp(s.dataID)
+	}
+}
+
+// commitData makes a stored shard set final after its metadata committed.
+// A failure here is repaired at the next start (the reference exists).
+func (e *Engine) commitData(ids ...string) {
+	for _, id := range ids {
+		if id == "" {
+			continue
+		}
+		if err := e.set.Commit(id); err != nil {
+			e.log.Error("committing shards (repaired at restart)", "data", id, "err", err)
+		}
+	}
+}
+
+// newVersion builds a version record for stored data.
+func (e *Engine) newVersion(s *stored, opts PutOptions) *versionRecord {
+	now := e.now()
+	v := &versionRecord{
+		VSort: newVSort(now), ModTime: now.UnixNano(), Size: s.size,
+		ETag:        hex.EncodeToString(s.md5),
+		ContentType: opts.ContentType, ContentEnc: opts.ContentEncoding,
+		ContentDisp: opts.ContentDisposition, ContentLang: opts.ContentLanguage,
+		CacheControl: opts.CacheControl, Expires: opts.Expires,
+		StorageClass: opts.StorageClass, UserMeta: opts.UserMeta, Tags: opts.Tags,
+		StoredSize: s.storedSize,
+	}
+	if s.checksum != "" {
+		v.Checksums = map[string]string{opts.ChecksumAlgorithm: s.checksum}
+	}
+	if s.inline != nil {
+		v.Inline, v.data = true, s.inline
+	} else {
+		v.DataID = s.dataID
+	}
+	return v
+}
+
+// PutObject implements Layer.
+func (e *Engine) PutObject(ctx context.Context, bucket, key string, r io.Reader, size int64, opts PutOptions) (ObjectInfo, error) {
+	if err := checkKey(key); err != nil {
+		return ObjectInfo{}, err
+	}
+	if _, err := e.bucket(bucket); err != nil {
+		return ObjectInfo{}, err
+	}
+	if err := e.checkWriteConditions(bucket, key, opts.IfNoneMatchStar, opts.IfMatch); err != nil {
+		return ObjectInfo{}, err
+	}
+	s, err := e.store(r, size, digests{opts.ExpectMD5, opts.ExpectSHA256, opts.ChecksumAlgorithm, opts.ExpectChecksum, opts.TrailingChecksum}, true)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	v := e.newVersion(s, opts)
+	info, err := e.commitVersion(bucket, key, v, opts.IfNoneMatchStar, opts.IfMatch, nil)
+	if err != nil {
+		e.discard(s)
+		return ObjectInfo{}, err
+	}
+	e.commitData(s.dataID)
+	return info, nil
+}
+
+// checkWriteConditions evaluates If-None-Match: * and If-Match against the
+// key's current version. It runs before the upload (to fail fast) and again
+// inside the commit (to be exact).
+func (e *Engine) checkWriteConditions(bucket, key string, noneMatchStar bool, ifMatch string) error {
+	if !noneMatchStar && ifMatch == "" {
+		return nil
+	}
+	cur, err := e.latest(bucket, key)
+	if err != nil && !errors.Is(err, ErrNoSuchKey) {
+		return err
+	}
+	exists := cur != nil && !cur.DeleteMarker
+	if noneMatchStar && exists {
+		return ErrPreconditionFailed
+	}
+	if ifMatch != "" {
+		if !exists {
+			return ErrNoSuchKey
+		}
+		if !etagMatches(ifMatch, cur.ETag) {
+			return ErrPreconditionFailed
+		}
+	}
+	return nil
+}
+
+// etagMatches compares an If-Match style list against an ETag.
+func etagMatches(cond, etag string) bool {
+	for _, c := range strings.Split(cond, ",") {
+		c = strings.TrimSpace(c)
+		c = strings.TrimPrefix(c, "W/")
+		if c == "*" || strings.Trim(c, `"`) == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// commitVersion makes v the current version of key in one metadata batch,
+// applying the bucket's versioning rules: with versioning Enabled v gets its
+// own version id; otherwise v becomes the null version, replacing (after
+// the retention check) any previous null version. extra, when set, adds
+// operations to the same batch. It returns the new version's info.
+func (e *Engine) commitVersion(bucket, key string, v *versionRecord, noneMatchStar bool, ifMatch string, extra func(*metadata.Batch)) (ObjectInfo, error) {
+	unlock := e.lockKey(bucket, key)
+	defer unlock()
+	brec, err := e.bucket(bucket)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	if err := e.checkWriteConditions(bucket, key, noneMatchStar, ifMatch); err != nil {
+		return ObjectInfo{}, err
+	}
+	b := metadata.NewBatch()
+	var garbage []string
+	if brec.Versioning != VersioningEnabled {
+		v.Null = true
+		old, err := e.nullVersion(bucket, key)
+		if err != nil && !errors.Is(err, ErrNoSuchVersion) {
+			return ObjectInfo{}, err
+		}
+		if old != nil {
+			if err := e.checkRemove(old, "PutObject.replaceNull"); err != nil {
+				return ObjectInfo{}, err
+			}
+			garbage = e.removeVersion(b, bucket, key, old)
+		}
+		b.Set(nullKey(bucket, key), v.VSort)
+	}
+	e.putVersion(b, bucket, key, v)
+	b.Set(latestKey(bucket, key), v.encode(false))
+	if extra != nil {
+		extra(b)
+	}
+	if err := e.meta.Apply(b); err != nil {
+		return ObjectInfo{}, mapErr(err)
+	}
+	e.queueGC(garbage)
+	info := v.info(bucket, key, brec.Versioning != "")
+	info.IsLatest = true
+	return info, nil
+}
+
+// putVersion adds v's version record and its data references to b.
+func (e *Engine) putVersion(b *metadata.Batch, bucket, key string, v *versionRecord) {
+	b.Set(versionKey(bucket, key, v.VSort), v.encode(true))
+	for _, id := range v.dataIDs() {
+		b.Set(refKey(id.id), mustJSON(refRecord{Bucket: bucket, Key: key, VSort: v.VSort, StoredSize: id.size}))
+	}
+}
+
+// removeVersion adds the removal of version old to b: its record, null
+// index and references go, its shard sets become garbage. The caller MUST
+// have passed the retention check for old. It returns the garbage ids.
+func (e *Engine) removeVersion(b *metadata.Batch, bucket, key string, old *versionRecord) []string {
+	b.Delete(versionKey(bucket, key, old.VSort))
+	if old.Null {
+		b.Delete(nullKey(bucket, key))
+	}
+	var ids []string
+	for _, id := range old.dataIDs() {
+		b.Delete(refKey(id.id))
+		b.Set(garbageKey(id.id), nil)
+		ids = append(ids, id.id)
+	}
+	return ids
+}
+
+// checkRemove is the object layer's single gate to lock.CheckRemove: every
+// path that removes or overwrites a version calls it with its path name.
+func (e *Engine) checkRemove(v *versionRecord, path string) error {
+	if err := lock.CheckRemove(v.Lock, lock.Removal{Now: e.now(), Path: path}); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrObjectLocked, path, err)
+	}
+	return nil
+}
+
+type dataRef struct {
+	id   string
+	size int64
+}
+
+func (v *versionRecord) dataIDs() []dataRef {
+	if v.DataID != "" {
+		return []dataRef{{v.DataID, v.StoredSize}}
+	}
+	var out []dataRef
+	for _, p := range v.Parts {
+		if p.DataID != "" {
+			out = append(out, dataRef{p.DataID, p.StoredSize})
+		}
+	}
+	return out
+}
