@@ -107,7 +107,7 @@ func (e *Engine) PutObjectPart(_ context.Context, bucket, key, uploadID string, 
 		e.discard(s)
 		return PartInfo{}, mapErr(err)
 	}
-	e.commitData(s.dataID)
+	e.commitData(s)
 	e.queueGC(garbage)
 	return p.info(), nil
 }

@@ -34,6 +34,7 @@ type stored struct {
 	checksum   string // additional checksum (base64), "" if none
 	inline     []byte // non-nil when the data is inline (may be empty)
 	dataID     string // shard set id when not inline
+	degraded   bool   // some drives missed their shard: heal after commit
 }
 
 // digests carries what the client asked us to verify.
@@ -93,6 +94,7 @@ func (e *Engine) store(r io.Reader, size int64, d digests, allowInline bool) (*s
 			return nil, mapErr(err)
 		}
 		out.dataID, out.storedSize = id, n
+		out.degraded = len(w.Failed()) > 0
 	} else {
 		out.storedSize = int64(len(out.inline))
 	}
@@ -130,14 +132,16 @@ func (e *Engine) discard(s *stored) {
 
 // commitData makes a stored shard set final after its metadata committed.
 // A failure here is repaired at the next start (the reference exists).
-func (e *Engine) commitData(ids ...string) {
-	for _, id := range ids {
-		if id == "" {
-			continue
-		}
-		if err := e.set.Commit(id); err != nil {
-			e.log.Error("committing shards (repaired at restart)", "data", id, "err", err)
-		}
+func (e *Engine) commitData(s *stored) {
+	if s.dataID == "" {
+		return
+	}
+	if err := e.set.Commit(s.dataID); err != nil {
+		e.log.Error("committing shards (repaired at restart)", "data", s.dataID, "err", err)
+		s.degraded = true
+	}
+	if s.degraded {
+		e.queueHeal(s.dataID)
 	}
 }
 
@@ -185,7 +189,7 @@ func (e *Engine) PutObject(ctx context.Context, bucket, key string, r io.Reader,
 		e.discard(s)
 		return ObjectInfo{}, err
 	}
-	e.commitData(s.dataID)
+	e.commitData(s)
 	return info, nil
 }
 
