@@ -23,7 +23,7 @@ const maxGroupBytes = 4 << 20
 // several replica Stores (one per drive) and keeps serving while replicas
 // fail.
 //
-// Protocol (see DESIGN.md):
+// Protocol (see docs/on-disk-format.md):
 //
 //   - Every replica stores, under a reserved key, the sequence number
 //     (epoch, counter) of the last commit group it applied, written in the
@@ -367,7 +367,7 @@ func (r *Replicated) SetOffline(i int) {
 // Heal re-syncs replica i from a current replica and returns it to service.
 // Healing a current replica is a no-op. Heal is safe while writes run, but
 // writes wait while it copies, which takes time proportional to the
-// keyspace (see DESIGN.md). If the re-sync fails, replica i stays out of
+// keyspace (see docs/on-disk-format.md). If the re-sync fails, replica i stays out of
 // service and Heal may be retried.
 func (r *Replicated) Heal(i int) error {
 	if i < 0 || i >= len(r.replicas) {

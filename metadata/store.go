@@ -5,7 +5,7 @@
 // the loss of drives.
 //
 // The package owns storage and replication only; it knows nothing of
-// buckets, objects or versions. See DESIGN.md in this directory for the
+// buckets, objects or versions. See docs/on-disk-format.md for the
 // replication protocol.
 package metadata
 
