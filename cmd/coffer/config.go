@@ -1,0 +1,166 @@
+package main
+
+import (
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// serverConfig is the parsed configuration of `coffer server`.
+type serverConfig struct {
+	Drives      []string
+	Address     string
+	Parity      int
+	Region      string
+	Domain      string
+	TLSCert     string
+	TLSKey      string
+	Insecure    bool
+	ConfigDir   string
+	InlineLimit int64
+	// MasterKey is the decoded master key (32 bytes) or nil when none was
+	// given. It is validated here; the object layer does not take it yet.
+	MasterKey []byte
+	// defaultDrives is true when no DRIVE was given and the defaults under
+	// ./coffer-data are used (and created).
+	defaultDrives bool
+}
+
+// envOr returns the environment variable's value, or def when unset.
+func envOr(getenv func(string) string, name, def string) string {
+	if v := getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// parseServerConfig parses the flags of `coffer server` with environment
+// variables as defaults: an explicitly given flag beats its variable, which
+// beats the built-in default. It touches no files except reading the master
+// key file.
+func parseServerConfig(args []string, getenv func(string) string, output io.Writer) (*serverConfig, error) {
+	fs := flag.NewFlagSet("coffer server", flag.ContinueOnError)
+	fs.SetOutput(output)
+	fs.Usage = func() {
+		fmt.Fprintln(output, "usage: coffer server [flags] [DRIVE ...]\n\nDRIVE: 4..16 drive directories (none: ./coffer-data/drive{1..4}).\nEvery flag can also be set by the environment variable shown.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	c := &serverConfig{}
+	var envErr error
+	envInt := func(name string, def int64) int64 {
+		v := getenv(name)
+		if v == "" {
+			return def
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			envErr = errors.Join(envErr, fmt.Errorf("%s=%q: not an integer", name, v))
+			return def
+		}
+		return n
+	}
+	envBool := func(name string) bool {
+		v := getenv(name)
+		if v == "" {
+			return false
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			envErr = errors.Join(envErr, fmt.Errorf("%s=%q: not a boolean", name, v))
+		}
+		return b
+	}
+	fs.StringVar(&c.Address, "address", envOr(getenv, "COFFER_ADDRESS", "127.0.0.1:9000"), "`HOST:PORT` to listen on (env COFFER_ADDRESS); a non-loopback address needs TLS or --insecure")
+	parity := fs.Int("parity", int(envInt("COFFER_PARITY", 0)), "parity shards per object; 0 picks the default for the drive count (env COFFER_PARITY)")
+	fs.StringVar(&c.Region, "region", envOr(getenv, "COFFER_REGION", "us-east-1"), "region this endpoint serves (env COFFER_REGION)")
+	fs.StringVar(&c.Domain, "domain", getenv("COFFER_DOMAIN"), "domain for virtual-hosted-style requests, bucket.`DOMAIN` (env COFFER_DOMAIN)")
+	fs.StringVar(&c.TLSCert, "tls-cert", getenv("COFFER_TLS_CERT"), "TLS certificate `file` (PEM), reloaded on SIGHUP (env COFFER_TLS_CERT)")
+	fs.StringVar(&c.TLSKey, "tls-key", getenv("COFFER_TLS_KEY"), "TLS private key `file` (PEM), reloaded on SIGHUP (env COFFER_TLS_KEY)")
+	fs.BoolVar(&c.Insecure, "insecure", envBool("COFFER_INSECURE"), "allow plain HTTP on a non-loopback address (env COFFER_INSECURE)")
+	fs.StringVar(&c.ConfigDir, "config-dir", getenv("COFFER_CONFIG_DIR"), "`directory` of server state such as root-credentials; default ./coffer-data without drives, else the parent of the first drive (env COFFER_CONFIG_DIR)")
+	fs.Int64Var(&c.InlineLimit, "inline-limit", envInt("COFFER_INLINE_LIMIT", 0), "largest object stored inline in metadata, in bytes; 0 = default 128 KiB, <0 disables (env COFFER_INLINE_LIMIT)")
+	masterKeyFile := fs.String("master-key-file", getenv("COFFER_MASTER_KEY_FILE"), "`file` holding the base64 master key (env COFFER_MASTER_KEY_FILE; COFFER_MASTER_KEY holds the key itself)")
+	if envErr != nil {
+		return nil, envErr
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	c.Parity = *parity
+	c.Drives = fs.Args()
+	if len(c.Drives) == 0 {
+		c.defaultDrives = true
+		for i := 1; i <= 4; i++ {
+			c.Drives = append(c.Drives, filepath.Join("coffer-data", "drive"+strconv.Itoa(i)))
+		}
+	} else if len(c.Drives) < 4 || len(c.Drives) > 16 {
+		return nil, fmt.Errorf("need 4 to 16 drives, got %d", len(c.Drives))
+	}
+	if c.ConfigDir == "" {
+		if c.defaultDrives {
+			c.ConfigDir = "coffer-data"
+		} else {
+			c.ConfigDir = filepath.Dir(filepath.Clean(c.Drives[0]))
+		}
+	}
+	if c.Parity < 0 || (c.Parity > 0 && c.Parity > len(c.Drives)/2) {
+		return nil, fmt.Errorf("--parity %d: must be between 1 and half the drive count (%d)", c.Parity, len(c.Drives)/2)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return nil, errors.New("--tls-cert and --tls-key must be given together")
+	}
+	host, _, err := net.SplitHostPort(c.Address)
+	if err != nil {
+		return nil, fmt.Errorf("--address %q: %v", c.Address, err)
+	}
+	if c.TLSCert == "" && !c.Insecure && !isLoopback(host) {
+		return nil, fmt.Errorf("refusing to serve plain HTTP on non-loopback address %q: give --tls-cert/--tls-key, or --insecure to allow it", c.Address)
+	}
+	key, err := loadMasterKey(getenv("COFFER_MASTER_KEY"), *masterKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	c.MasterKey = key
+	return c, nil
+}
+
+// isLoopback reports whether host certainly names only the loopback
+// interface. An empty host (all interfaces) and other names are not.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// loadMasterKey decodes the master key from the environment value or the
+// key file (base64 of 32 bytes). The key is never logged or echoed.
+func loadMasterKey(env, file string) ([]byte, error) {
+	v := env
+	if file != "" {
+		if env != "" {
+			return nil, errors.New("give the master key either in COFFER_MASTER_KEY or with --master-key-file, not both")
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("master key file: %w", err)
+		}
+		v = strings.TrimSpace(string(b))
+	}
+	if v == "" {
+		return nil, nil
+	}
+	k, err := base64.StdEncoding.DecodeString(v)
+	if err != nil || len(k) != 32 {
+		return nil, errors.New("master key must be base64 of exactly 32 bytes")
+	}
+	return k, nil
+}

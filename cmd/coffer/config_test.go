@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaults(t *testing.T) {
+	c, err := parseServerConfig(nil, env(nil), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Address != "127.0.0.1:9000" || c.Region != "us-east-1" || c.Parity != 0 || c.Insecure || c.ConfigDir != "coffer-data" || !c.defaultDrives {
+		t.Fatalf("defaults %+v", c)
+	}
+	want := []string{"coffer-data/drive1", "coffer-data/drive2", "coffer-data/drive3", "coffer-data/drive4"}
+	if strings.Join(c.Drives, ",") != strings.Join(want, ",") {
+		t.Fatalf("drives %v", c.Drives)
+	}
+}
+
+func TestEnvAndFlagPrecedence(t *testing.T) {
+	e := env(map[string]string{
+		"COFFER_ADDRESS": "127.0.0.1:7000", "COFFER_PARITY": "2", "COFFER_REGION": "eu-west-1",
+		"COFFER_DOMAIN": "s3.local", "COFFER_CONFIG_DIR": "/etc/coffer", "COFFER_INLINE_LIMIT": "4096",
+	})
+	c, err := parseServerConfig(nil, e, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Address != "127.0.0.1:7000" || c.Parity != 2 || c.Region != "eu-west-1" || c.Domain != "s3.local" || c.ConfigDir != "/etc/coffer" || c.InlineLimit != 4096 {
+		t.Fatalf("env not applied: %+v", c)
+	}
+	c, err = parseServerConfig([]string{"--address", "localhost:8000", "--parity=1", "--region", "us-west-2", "--domain", "x.test",
+		"--config-dir", "/srv/cfg", "--inline-limit", "-1", "/d/1", "/d/2", "/d/3", "/d/4"}, e, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Address != "localhost:8000" || c.Parity != 1 || c.Region != "us-west-2" || c.Domain != "x.test" || c.ConfigDir != "/srv/cfg" || c.InlineLimit != -1 {
+		t.Fatalf("flags do not beat env: %+v", c)
+	}
+	if len(c.Drives) != 4 || c.defaultDrives {
+		t.Fatalf("drives %v", c.Drives)
+	}
+}
+
+func TestConfigDirFromFirstDrive(t *testing.T) {
+	c, err := parseServerConfig([]string{"/data/d1", "/data/d2", "/data/d3", "/data/d4"}, env(nil), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ConfigDir != "/data" {
+		t.Fatalf("config dir %q", c.ConfigDir)
+	}
+}
+
+func TestInvalidConfigs(t *testing.T) {
+	cases := []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"/a", "/b", "/c"}, nil, "4 to 16 drives"},
+		{nil, map[string]string{"COFFER_PARITY": "two"}, "COFFER_PARITY"},
+		{nil, map[string]string{"COFFER_INSECURE": "perhaps"}, "COFFER_INSECURE"},
+		{[]string{"--parity", "3"}, nil, "parity"},
+		{[]string{"--tls-cert", "c.pem"}, nil, "together"},
+		{[]string{"--address", "nonsense"}, nil, "address"},
+		{nil, map[string]string{"COFFER_MASTER_KEY": "short"}, "master key"},
+		{[]string{"--bogus"}, nil, "bogus"},
+	}
+	for _, c := range cases {
+		_, err := parseServerConfig(c.args, env(c.env), &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v %v: err %v, want %q", c.args, c.env, err, c.want)
+		}
+	}
+}
+
+func TestNonLoopbackNeedsTLSOrInsecure(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:9000", ":9000", "10.1.2.3:9000", "example.com:9000", "[::]:9000"} {
+		_, err := parseServerConfig([]string{"--address", addr}, env(nil), &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), "refusing") {
+			t.Errorf("%s: err %v, want refusal", addr, err)
+		}
+		if _, err := parseServerConfig([]string{"--address", addr, "--insecure"}, env(nil), &bytes.Buffer{}); err != nil {
+			t.Errorf("%s --insecure: %v", addr, err)
+		}
+		if _, err := parseServerConfig([]string{"--address", addr}, env(map[string]string{"COFFER_INSECURE": "true"}), &bytes.Buffer{}); err != nil {
+			t.Errorf("%s COFFER_INSECURE: %v", addr, err)
+		}
+		if _, err := parseServerConfig([]string{"--address", addr, "--tls-cert", "c", "--tls-key", "k"}, env(nil), &bytes.Buffer{}); err != nil {
+			t.Errorf("%s with TLS: %v", addr, err)
+		}
+		// An explicit --insecure=false beats COFFER_INSECURE=true.
+		if _, err := parseServerConfig([]string{"--address", addr, "--insecure=false"}, env(map[string]string{"COFFER_INSECURE": "1"}), &bytes.Buffer{}); err == nil {
+			t.Errorf("%s: --insecure=false did not beat the env", addr)
+		}
+	}
+	for _, addr := range []string{"127.0.0.1:9000", "localhost:9000", "[::1]:9000", "127.8.9.10:1"} {
+		if _, err := parseServerConfig([]string{"--address", addr}, env(nil), &bytes.Buffer{}); err != nil {
+			t.Errorf("%s: %v", addr, err)
+		}
+	}
+}
+
+func TestMasterKey(t *testing.T) {
+	key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	c, err := parseServerConfig(nil, env(map[string]string{"COFFER_MASTER_KEY": key}), &bytes.Buffer{})
+	if err != nil || len(c.MasterKey) != 32 {
+		t.Fatalf("env key: %v", err)
+	}
+	f := filepath.Join(t.TempDir(), "mk")
+	os.WriteFile(f, []byte(key+"\n"), 0o600)
+	c, err = parseServerConfig([]string{"--master-key-file", f}, env(nil), &bytes.Buffer{})
+	if err != nil || len(c.MasterKey) != 32 {
+		t.Fatalf("file key: %v", err)
+	}
+	if _, err := parseServerConfig([]string{"--master-key-file", f}, env(map[string]string{"COFFER_MASTER_KEY": key}), &bytes.Buffer{}); err == nil {
+		t.Fatal("both key sources accepted")
+	}
+}
+
+func TestRootCredentialsGeneratedOnce(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cfg")
+	var out bytes.Buffer
+	c1, err := loadRootCredentials(env(nil), dir, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c1.AccessKey) != 20 || len(c1.SecretKey) != 40 || strings.Trim(c1.AccessKey, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != "" {
+		t.Fatalf("generated %q / %d chars", c1.AccessKey, len(c1.SecretKey))
+	}
+	if !strings.Contains(out.String(), c1.SecretKey) {
+		t.Fatal("secret not printed on the generating start")
+	}
+	st, err := os.Stat(filepath.Join(dir, credentialsFile))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("file mode %v %v", st, err)
+	}
+	var onDisk rootCredentials
+	b, _ := os.ReadFile(filepath.Join(dir, credentialsFile))
+	if json.Unmarshal(b, &onDisk) != nil || onDisk != c1 {
+		t.Fatalf("file %s", b)
+	}
+	out.Reset()
+	c2, err := loadRootCredentials(env(nil), dir, &out)
+	if err != nil || c2 != c1 {
+		t.Fatalf("reload %v %v", c2, err)
+	}
+	if strings.Contains(out.String(), c1.SecretKey) || !strings.Contains(out.String(), c1.AccessKey) {
+		t.Fatalf("second start printed %q", out.String())
+	}
+	if s, ok := c1.lookup()(c1.AccessKey); !ok || s != c1.SecretKey {
+		t.Fatal("lookup failed")
+	}
+	if _, ok := c1.lookup()("OTHER"); ok {
+		t.Fatal("lookup accepted another key")
+	}
+}
+
+func TestRootCredentialsFromEnv(t *testing.T) {
+	var out bytes.Buffer
+	c, err := loadRootCredentials(env(map[string]string{"COFFER_ROOT_USER": "admin", "COFFER_ROOT_PASSWORD": "password123"}), t.TempDir(), &out)
+	if err != nil || c.AccessKey != "admin" || c.SecretKey != "password123" || strings.Contains(out.String(), "password123") {
+		t.Fatalf("%v %v %q", c, err, out.String())
+	}
+	pf := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pf, []byte("from-a-file\n"), 0o600)
+	c, err = loadRootCredentials(env(map[string]string{"COFFER_ROOT_USER": "admin", "COFFER_ROOT_PASSWORD_FILE": pf}), t.TempDir(), &out)
+	if err != nil || c.SecretKey != "from-a-file" {
+		t.Fatalf("%v %v", c, err)
+	}
+	if _, err := loadRootCredentials(env(map[string]string{"COFFER_ROOT_USER": "admin"}), t.TempDir(), &out); err == nil {
+		t.Fatal("user without password accepted")
+	}
+}
+
+func TestSubcommands(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run(nil, &out, &errb, env(nil)); code != 2 || !strings.Contains(errb.String(), "server") {
+		t.Fatalf("no args: %d %q", code, errb.String())
+	}
+	for _, c := range []string{"admin", "bench"} {
+		errb.Reset()
+		if code := run([]string{c}, &out, &errb, env(nil)); code != 2 || !strings.Contains(errb.String(), "not implemented yet") {
+			t.Fatalf("%s: %d %q", c, code, errb.String())
+		}
+	}
+	errb.Reset()
+	if code := run([]string{"server", "--address", "0.0.0.0:1"}, &out, &errb, env(nil)); code != 2 || !strings.Contains(errb.String(), "refusing") {
+		t.Fatalf("server refusal: %d %q", code, errb.String())
+	}
+}

@@ -1,0 +1,48 @@
+// Command coffer is the coffer S3-compatible object storage server.
+//
+//	coffer server [flags] [DRIVE ...]   run the S3 server
+//	coffer admin ...                    administration client (not implemented yet)
+//	coffer bench ...                    load generator (not implemented yet)
+//
+// This package parses flags and environment variables and wires the
+// packages together; it holds no logic of its own.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+const usage = `usage: coffer <command> [arguments]
+
+commands:
+  server [flags] [DRIVE ...]   run the S3 server (coffer server -h for flags)
+  admin                        administration client (not implemented yet)
+  bench                        load generator (not implemented yet)
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+}
+
+// run dispatches a subcommand and returns the process exit code.
+func run(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "server":
+		return runServer(args[1:], stdout, stderr, getenv)
+	case "admin", "bench":
+		fmt.Fprintf(stderr, "coffer %s: not implemented yet\n", args[0])
+		return 2
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "coffer: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+}

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/cofferstore/coffer/object"
+	"github.com/cofferstore/coffer/s3api"
+)
+
+// shutdownTimeout bounds how long a graceful shutdown waits for in-flight
+// requests.
+const shutdownTimeout = 2 * time.Minute
+
+// runServer implements `coffer server`.
+func runServer(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	cfg, err := parseServerConfig(args, getenv, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "coffer server: %v\n", err)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	if err := serve(cfg, log, stdout, getenv); err != nil {
+		log.Error("server failed", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// serve opens the layer, listens and serves until SIGTERM/SIGINT, then
+// drains in-flight requests and closes the layer.
+func serve(cfg *serverConfig, log *slog.Logger, stdout io.Writer, getenv func(string) string) error {
+	if cfg.defaultDrives {
+		for _, d := range cfg.Drives {
+			if err := os.MkdirAll(d, 0o700); err != nil {
+				return err
+			}
+		}
+	}
+	creds, err := loadRootCredentials(getenv, cfg.ConfigDir, stdout)
+	if err != nil {
+		return err
+	}
+	layer, err := object.Open(object.Config{Drives: cfg.Drives, Parity: cfg.Parity, InlineLimit: cfg.InlineLimit, Logger: log})
+	if err != nil {
+		return fmt.Errorf("open drives: %w", err)
+	}
+	defer func() {
+		if err := layer.Close(); err != nil {
+			log.Error("closing the object layer", "err", err)
+		}
+	}()
+	srv := s3api.New(layer, s3api.Config{
+		Region:        cfg.Region,
+		Domain:        cfg.Domain,
+		Credentials:   creds.lookup(),
+		RootAccessKey: creds.AccessKey,
+		Logger:        log,
+	})
+
+	ln, err := net.Listen("tcp", cfg.Address)
+	if err != nil {
+		return err
+	}
+	scheme := "http"
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	var certs *certReloader
+	if cfg.TLSCert != "" {
+		certs, err = newCertReloader(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		ln = tls.NewListener(ln, &tls.Config{
+			MinVersion:     tls.VersionTLS12,
+			GetCertificate: certs.getCertificate,
+			NextProtos:     []string{"http/1.1"},
+		})
+		scheme = "https"
+	}
+	fmt.Fprintf(stdout, "coffer: S3 endpoint %s://%s region %s, drives %s\n", scheme, ln.Addr(), cfg.Region, strings.Join(cfg.Drives, " "))
+	log.Info("serving", "endpoint", scheme+"://"+ln.Addr().String(), "drives", cfg.Drives, "region", cfg.Region)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	for {
+		select {
+		case err := <-errc:
+			return err
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				if certs == nil {
+					continue
+				}
+				if err := certs.reload(); err != nil {
+					log.Error("TLS certificate reload failed; keeping the previous one", "err", err)
+				} else {
+					log.Info("TLS certificate reloaded")
+				}
+				continue
+			}
+			log.Info("shutting down: draining in-flight requests", "signal", sig.String())
+			ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+			err := srv.Shutdown(ctx)
+			cancel()
+			if err != nil {
+				log.Error("graceful shutdown incomplete", "err", err)
+			}
+			<-errc
+			return nil
+		}
+	}
+}
+
+// certReloader serves the current certificate and reloads it on demand.
+type certReloader struct {
+	certFile, keyFile string
+	mu                sync.RWMutex
+	cert              *tls.Certificate
+}
+
+func newCertReloader(certFile, keyFile string) (*certReloader, error) {
+	c := &certReloader{certFile: certFile, keyFile: keyFile}
+	if err := c.reload(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// reload loads the key pair again; on failure the previous one stays.
+func (c *certReloader) reload() error {
+	cert, err := tls.LoadX509KeyPair(c.certFile, c.keyFile)
+	if err != nil {
+		return fmt.Errorf("load TLS key pair: %w", err)
+	}
+	c.mu.Lock()
+	c.cert = &cert
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *certReloader) getCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.cert, nil
+}

@@ -1,0 +1,32 @@
+package s3api
+
+// Compatibility notes: where this package deliberately differs from AWS S3
+// (to be mirrored in docs/compatibility.md).
+//
+//   - Anonymous requests are refused with 403 AccessDenied until access
+//     control lands.
+//   - Every S3 operation or subresource that is recognised but not built
+//     (ACLs, policies, CORS, lifecycle, encryption configuration, Object Lock
+//     configuration, retention, legal hold, restore, select, ...) answers 501
+//     NotImplemented, as do write headers that request unimplemented features
+//     (x-amz-object-lock-*, SSE-KMS, SSE-C, grants, canned ACLs other than
+//     private, website redirects): coffer never silently ignores them.
+//   - Storage classes other than STANDARD are refused with 400
+//     InvalidStorageClass.
+//   - CreateBucket accepts an empty LocationConstraint in every region (the
+//     bucket is created in the server's region); a non-empty one must equal
+//     the server's region. Re-creating an own bucket answers 409
+//     BucketAlreadyOwnedByYou also in us-east-1.
+//   - A syntactically invalid or multi-range Range header is ignored (the
+//     whole object is returned, 200), as S3 does; an unsatisfiable single
+//     range is 416 InvalidRange with Content-Range: bytes */size.
+//   - ListObjectsV2 continuation tokens are base64url of the last key or
+//     common prefix returned; they are opaque to clients.
+//   - /health/live, /health/ready and /metrics answer only unsigned GET/HEAD
+//     requests; signed requests for those paths reach the S3 API (buckets
+//     named "health" or "metrics" keep working). /metrics is unauthenticated.
+//   - The request-duration histogram measures until the handler returns;
+//     for streamed GET bodies the transfer itself is not included.
+//   - x-amz-expected-bucket-owner must equal the caller's canonical id (the
+//     Owner ID in listings); coffer has no AWS account ids, so any other
+//     value fails closed with 403 AccessDenied.
