@@ -69,7 +69,23 @@ func newHashingReader(r io.Reader, size int64, wantSHA256 bool, alg string) (*ha
 func (h *hashingReader) Read(p []byte) (int, error) {
 	if h.limit >= 0 {
 		if rem := h.limit - h.n; rem <= 0 {
-			// Declared size reached: the body must end here.
+			// Declared size reached: the body must end here. Read on to
+			// the underlying EOF so that a chunked decoder consumes (and
+			// verifies) its trailers, and refuse a body that is longer.
+			var one [1]byte
+			n, err := h.r.Read(one[:])
+			if n > 0 {
+				return 0, ErrIncompleteBody
+			}
+			if err == nil {
+				n, err = h.r.Read(one[:])
+				if n > 0 || err == nil {
+					return 0, ErrIncompleteBody
+				}
+			}
+			if err != io.EOF {
+				return 0, err
+			}
 			return 0, io.EOF
 		} else if int64(len(p)) > rem {
 			p = p[:rem]

@@ -107,8 +107,10 @@ func (r *request) checkUnsupported() error {
 		}
 	}
 	switch v := r.header("x-amz-server-side-encryption"); v {
-	case "", "AES256": // every object is encrypted at rest
+	case "":
 	default:
+		// Encryption at rest arrives with the encryption issue; until then a
+		// request for it is refused rather than silently not honoured.
 		return errCode("NotImplemented", "Server-side encryption "+v+" is not implemented.")
 	}
 	switch v := r.header("x-amz-acl"); v {
@@ -216,7 +218,9 @@ func (r *request) setObjectHeaders(info object.ObjectInfo) {
 		h.Set("x-amz-storage-class", info.StorageClass)
 	}
 	for k, v := range info.UserMeta {
-		h.Set("x-amz-meta-"+k, v)
+		// SetCanonical keeps the lower-case name, as S3 sends it; SDKs
+		// return metadata keys with the case they receive.
+		h.SetCanonical([]byte("x-amz-meta-"+k), []byte(v))
 	}
 	if len(info.Tags) > 0 {
 		h.Set("x-amz-tagging-count", strconv.Itoa(len(info.Tags)))

@@ -161,7 +161,7 @@ func uploadPartCopy(r *request) error {
 	size := info.Size
 	if src.Range != nil {
 		if src.Range.End >= info.Size {
-			return errCode("InvalidRange", "Range specified is not valid for source object of size: "+strconv.FormatInt(info.Size, 10))
+			return errCode("InvalidArgument", "Range specified is not valid for source object of size: "+strconv.FormatInt(info.Size, 10))
 		}
 		size = src.Range.End - src.Range.Start + 1
 	}
