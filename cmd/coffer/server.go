@@ -97,6 +97,9 @@ func serve(cfg *serverConfig, log *slog.Logger, stdout io.Writer, getenv func(st
 	}
 	fmt.Fprintf(stdout, "coffer: S3 endpoint %s://%s region %s, drives %s\n", scheme, ln.Addr(), cfg.Region, strings.Join(cfg.Drives, " "))
 	log.Info("serving", "endpoint", scheme+"://"+ln.Addr().String(), "drives", cfg.Drives, "region", cfg.Region)
+	// Until the encryption issue lands, say so at every start: an operator
+	// must never assume data at rest is encrypted when it is not.
+	log.Warn("encryption at rest is NOT implemented yet: object data and metadata are stored unencrypted; requests for SSE are refused with 501", "master_key_given", cfg.MasterKey != nil)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
