@@ -20,6 +20,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -429,6 +430,11 @@ func (s *Server) writeError(r *request, err error) {
 		for _, h := range he.headers {
 			ctx.Response.Header.Set(h[0], h[1])
 		}
+	}
+	if e.Status == http.StatusServiceUnavailable {
+		// Quorum loss is transient (a drive returning, a heal finishing):
+		// tell clients when to retry, as S3 does with 503s.
+		ctx.Response.Header.Set("Retry-After", "5")
 	}
 	ctx.SetStatusCode(e.Status)
 	if ctx.IsHead() || e.Status == 304 {
