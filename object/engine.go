@@ -279,13 +279,15 @@ func (e *Engine) scan(lower, upper []byte, fn func(k, v []byte) error) error {
 	if err != nil {
 		return mapErr(err)
 	}
-	defer it.Close()
 	for ok := it.First(); ok; ok = it.Next() {
 		if err := fn(it.Key(), it.Value()); err != nil {
+			it.Close()
 			return err
 		}
 	}
-	return nil
+	// An iterator reports I/O errors at Close: only then is the scan known
+	// to be complete.
+	return mapErr(it.Close())
 }
 
 // mapErr converts lower-layer errors into object sentinels.

@@ -40,7 +40,7 @@ type walker struct {
 
 // run lists entries after seekAfter (nil = from the start); marker is the
 // key marker, used to drop common prefixes already returned.
-func (w *walker) run(marker string, seekAfter []byte) error {
+func (w *walker) run(marker string, seekAfter []byte) (err error) {
 	base := objPrefix(w.tag, w.bucket, "")
 	lower := objPrefix(w.tag, w.bucket, w.prefix)
 	upper := prefixEnd(lower)
@@ -52,7 +52,12 @@ func (w *walker) run(marker string, seekAfter []byte) error {
 	if err != nil {
 		return mapErr(err)
 	}
-	defer it.Close()
+	defer func() {
+		// I/O errors surface at Close: a listing is only complete then.
+		if cerr := it.Close(); err == nil {
+			err = mapErr(cerr)
+		}
+	}()
 	var ok bool
 	if seekAfter != nil && bytes.Compare(seekAfter, lower) > 0 {
 		ok = it.SeekGE(seekAfter)
