@@ -2,7 +2,7 @@
 //
 //	coffer server [flags] [DRIVE ...]   run the S3 server
 //	coffer admin ...                    administration client (not implemented yet)
-//	coffer bench ...                    load generator (not implemented yet)
+//	coffer bench [flags]                load generator against any S3 endpoint
 //
 // This package parses flags and environment variables and wires the
 // packages together; it holds no logic of its own.
@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/cofferstore/coffer/bench"
 )
 
 const usage = `usage: coffer <command> [arguments]
@@ -19,7 +21,7 @@ const usage = `usage: coffer <command> [arguments]
 commands:
   server [flags] [DRIVE ...]   run the S3 server (coffer server -h for flags)
   admin                        administration client (not implemented yet)
-  bench                        load generator (not implemented yet)
+  bench [flags]                load generator against any S3 endpoint (coffer bench -h)
 `
 
 func main() {
@@ -35,7 +37,9 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	switch args[0] {
 	case "server":
 		return runServer(args[1:], stdout, stderr, getenv)
-	case "admin", "bench":
+	case "bench":
+		return bench.MainEnv(args[1:], getenv, stdout, stderr)
+	case "admin":
 		fmt.Fprintf(stderr, "coffer %s: not implemented yet\n", args[0])
 		return 2
 	case "-h", "-help", "--help", "help":
