@@ -200,6 +200,26 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	api, err = s.serve(r)
 	if err != nil {
 		s.writeError(r, err)
+		r.discardBody()
+	}
+}
+
+// maxDiscard bounds how much of an unread request body is read and thrown
+// away after an early error.
+const maxDiscard = 64 << 20
+
+// discardBody reads what is left of a request body after an early error, so
+// that a client still sending its body receives the error response instead
+// of a connection reset. Beyond maxDiscard bytes (or on a read error) the
+// connection is closed after the response, as net/http does.
+func (r *request) discardBody() {
+	body := r.ctx.RequestBodyStream()
+	if body == nil {
+		return
+	}
+	n, err := io.CopyN(io.Discard, body, maxDiscard)
+	if (err == nil && n == maxDiscard) || (err != nil && err != io.EOF) {
+		r.ctx.SetConnectionClose()
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"crypto/md5"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/xml"
 	"errors"
@@ -132,9 +133,13 @@ type server struct {
 	AccessKey string
 	SecretKey string
 	Drives    []string
+	// HTTPClient, when set (TLS servers), is the client that trusts the
+	// server's certificate; s3Client uses it.
+	HTTPClient *http.Client
 
 	cmd     *exec.Cmd
 	output  *lockedBuffer
+	stdout  *lockedBuffer // stdout alone (output holds stdout and stderr)
 	exited  chan struct{}
 	waitErr error
 	stopped atomic.Bool
@@ -154,7 +159,14 @@ func startServer(t *testing.T) *server {
 	if testing.Short() {
 		t.Skip("integration test: skipped with -short")
 	}
-	drives := make([]string, 4)
+	return startServerOn(t, newDrives(t, 4))
+}
+
+// newDrives creates n empty drive directories drive1..driveN in a fresh
+// temporary directory (their parent is the default config directory).
+func newDrives(t *testing.T, n int) []string {
+	t.Helper()
+	drives := make([]string, n)
 	base := t.TempDir()
 	for i := range drives {
 		drives[i] = filepath.Join(base, fmt.Sprintf("drive%d", i+1))
@@ -162,19 +174,46 @@ func startServer(t *testing.T) *server {
 			t.Fatal(err)
 		}
 	}
-	return startServerOn(t, drives)
+	return drives
 }
 
 // startServerOn starts coffer on the given drives (used to restart a server
 // on the same data).
 func startServerOn(t *testing.T, drives []string) *server {
 	t.Helper()
+	return startServerWith(t, drives, serverOptions{})
+}
+
+// serverOptions adjusts how startServerWith launches coffer. The zero value
+// is what startServer and startServerOn use.
+type serverOptions struct {
+	// Args are extra flags, given before the drives (--address is always
+	// set by the harness).
+	Args []string
+	// Env are extra environment entries (NAME=value).
+	Env []string
+	// GeneratedRoot leaves COFFER_ROOT_USER and COFFER_ROOT_PASSWORD unset so
+	// that the server uses (or generates) <config-dir>/root-credentials. The
+	// server's AccessKey and SecretKey are then empty: the test fills them in.
+	GeneratedRoot bool
+	// TLS, when set, makes the harness talk HTTPS to the server with this
+	// client configuration (the test passes --tls-cert/--tls-key in Args).
+	TLS *tls.Config
+}
+
+// startServerWith starts coffer on the given drives with opts and stops it
+// when the test ends. It skips the test under -short.
+func startServerWith(t *testing.T, drives []string, opts serverOptions) *server {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test: skipped with -short")
+	}
 	if binPath == "" {
 		t.Fatal("coffer binary not built (TestMain did not run?)")
 	}
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		s, err := launch(t, drives)
+		s, err := launch(t, drives, opts)
 		if err == nil {
 			t.Cleanup(func() { s.stop(t) })
 			return s
@@ -198,7 +237,7 @@ func freePort() (string, error) {
 	return l.Addr().String(), nil
 }
 
-func launch(t *testing.T, drives []string) (*server, error) {
+func launch(t *testing.T, drives []string, opts serverOptions) (*server, error) {
 	addr, err := freePort()
 	if err != nil {
 		return nil, err
@@ -210,16 +249,33 @@ func launch(t *testing.T, drives []string) (*server, error) {
 		SecretKey: rootPassword,
 		Drives:    drives,
 		output:    &lockedBuffer{},
+		stdout:    &lockedBuffer{},
 		exited:    make(chan struct{}),
 	}
-	args := append([]string{"server", "--address", addr}, drives...)
+	client := &http.Client{Timeout: time.Second}
+	if opts.TLS != nil {
+		s.Endpoint = "https://" + addr
+		s.HTTPClient = &http.Client{Transport: &http.Transport{TLSClientConfig: opts.TLS}}
+		client.Transport = &http.Transport{TLSClientConfig: opts.TLS}
+	}
+	args := append([]string{"server", "--address", addr}, opts.Args...)
+	args = append(args, drives...)
 	s.cmd = exec.Command(binPath, args...)
-	s.cmd.Env = append(os.Environ(),
-		"COFFER_ROOT_USER="+rootUser,
-		"COFFER_ROOT_PASSWORD="+rootPassword,
-	)
+	env := os.Environ()
+	if opts.GeneratedRoot {
+		s.AccessKey, s.SecretKey = "", ""
+		env = env[:0:0]
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, "COFFER_ROOT_") {
+				env = append(env, kv)
+			}
+		}
+	} else {
+		env = append(env, "COFFER_ROOT_USER="+rootUser, "COFFER_ROOT_PASSWORD="+rootPassword)
+	}
+	s.cmd.Env = append(env, opts.Env...)
 	s.cmd.Dir = filepath.Dir(drives[0])
-	s.cmd.Stdout = s.output
+	s.cmd.Stdout = io.MultiWriter(s.output, s.stdout)
 	s.cmd.Stderr = s.output
 	if err := s.cmd.Start(); err != nil {
 		return nil, err
@@ -230,7 +286,6 @@ func launch(t *testing.T, drives []string) (*server, error) {
 	}()
 
 	deadline := time.Now().Add(readyTimeout)
-	client := &http.Client{Timeout: time.Second}
 	for {
 		select {
 		case <-s.exited:
@@ -345,6 +400,9 @@ func (s *server) s3ClientWith(t *testing.T, access, secret string, optFns ...fun
 		APIOptions: []func(*middleware.Stack) error{
 			func(st *middleware.Stack) error { return st.Deserialize.Add(check, middleware.After) },
 		},
+	}
+	if s.HTTPClient != nil {
+		opts.HTTPClient = s.HTTPClient
 	}
 	for _, fn := range optFns {
 		fn(&opts)
