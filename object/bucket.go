@@ -99,7 +99,7 @@ func (r *bucketRecord) info() BucketInfo {
 	return BucketInfo{
 		Name: r.Name, Created: time.Unix(0, r.Created).UTC(), Region: r.Region,
 		Owner: r.Owner, Tenant: r.Tenant, Versioning: r.Versioning,
-		ObjectLock: r.ObjectLock, Tags: r.Tags,
+		ObjectLock: r.ObjectLock, Tags: r.Tags, Encryption: r.Encryption,
 	}
 }
 
@@ -193,6 +193,30 @@ func (e *Engine) SetBucketVersioning(_ context.Context, bucket string, state str
 			return fmt.Errorf("%w: versioning cannot be suspended on an Object Lock bucket", ErrInvalidBucketState)
 		}
 		r.Versioning = state
+		return nil
+	})
+}
+
+// SetBucketEncryption implements Layer.
+func (e *Engine) SetBucketEncryption(ctx context.Context, bucket string, enc *BucketEncryption) error {
+	if enc != nil {
+		switch enc.Mode {
+		case SSES3:
+			if enc.KMSKeyID != "" {
+				return fmt.Errorf("%w: a KMS key id needs SSE-KMS", ErrInvalidEncryption)
+			}
+		case SSEKMS:
+			if enc.KMSKeyID != "" {
+				if err := e.checkKMSKey(ctx, bucket, enc.KMSKeyID); err != nil {
+					return err
+				}
+			}
+		default:
+			return fmt.Errorf("%w: default encryption %q", ErrInvalidEncryption, enc.Mode)
+		}
+	}
+	return e.updateBucket(bucket, func(r *bucketRecord) error {
+		r.Encryption = enc
 		return nil
 	})
 }

@@ -32,7 +32,7 @@ func checkCopySource(src CopySource, info ObjectInfo) error {
 // normal write path into a new destination version (the data is re-encoded,
 // never shared between versions, so deleting one never affects the other).
 func (e *Engine) CopyObject(ctx context.Context, src CopySource, dstBucket, dstKey string, opts PutOptions) (ObjectInfo, error) {
-	info, rc, err := e.GetObject(ctx, src.Bucket, src.Key, GetOptions{VersionID: src.VersionID})
+	info, rc, err := e.GetObject(ctx, src.Bucket, src.Key, GetOptions{VersionID: src.VersionID, CustomerKey: src.CustomerKey})
 	if err != nil {
 		return ObjectInfo{}, err
 	}

@@ -116,7 +116,7 @@ func TestMain(m *testing.M) {
 // crashChild is the writer process of TestCrashConsistency: it writes
 // until killed and prints every acknowledged write.
 func crashChild(dirs string) {
-	e, err := Open(Config{Drives: strings.Split(dirs, ",")})
+	e, err := Open(Config{Drives: strings.Split(dirs, ","), MasterKey: testMasterKey})
 	if err != nil {
 		fmt.Println("ERR", err)
 		os.Exit(3)

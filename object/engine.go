@@ -11,6 +11,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cofferstore/coffer/admin"
+	"github.com/cofferstore/coffer/crypto/kms"
+	"github.com/cofferstore/coffer/crypto/kms/kmsmeta"
 	"github.com/cofferstore/coffer/erasure"
 	"github.com/cofferstore/coffer/metadata"
 )
@@ -24,7 +27,7 @@ const DefaultInlineLimit = 128 << 10
 type Engine struct {
 	set    *erasure.Set
 	meta   metadata.Store
-	tf     Transform
+	kms    kms.Provider
 	log    *slog.Logger
 	now    func() time.Time
 	inline int64
@@ -33,9 +36,13 @@ type Engine struct {
 
 	healCh chan string
 	gcCh   chan string
-	stop   chan struct{}
-	wg     sync.WaitGroup
-	once   sync.Once
+
+	rewrap        rewrapState
+	rewrapRunning bool // guarded by rewrap.mu
+	rewrapAgain   bool // guarded by rewrap.mu
+	stop          chan struct{}
+	wg            sync.WaitGroup
+	once          sync.Once
 }
 
 var _ Layer = (*Engine)(nil)
@@ -49,14 +56,17 @@ func Open(cfg Config) (*Engine, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if len(cfg.MasterKey) != 32 {
+		return nil, fmt.Errorf("object: a 32-byte master key is required (got %d bytes)", len(cfg.MasterKey))
+	}
 	e := &Engine{
-		tf:     identity{},
 		log:    log,
 		now:    time.Now,
 		inline: cfg.InlineLimit,
 		healCh: make(chan string, 1024),
 		gcCh:   make(chan string, 1024),
 		stop:   make(chan struct{}),
+		rewrap: rewrapState{jobs: map[string]*admin.RewrapStatus{}},
 	}
 	if e.inline == 0 {
 		e.inline = DefaultInlineLimit
@@ -93,13 +103,21 @@ func Open(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e.meta = meta
+	if e.kms, err = kms.NewLocal(cfg.MasterKey, kmsmeta.New(meta), []byte{tagKMS}); err != nil {
+		meta.Close()
+		return nil, fmt.Errorf("object: key store: %w", err)
+	}
 	if err := e.recover(); err != nil {
+		e.kms.Close()
 		meta.Close()
 		return nil, err
 	}
 	e.wg.Add(2)
 	go e.healWorker()
 	go e.gcWorker()
+	// Finish any rotation a restart interrupted (a no-op when every data
+	// key is under its key's current version).
+	e.startRewrap()
 	if r := set.Replaced(); len(r) > 0 {
 		log.Warn("replaced drives detected, healing in background", "drives", r)
 		e.wg.Add(1)
@@ -256,6 +274,7 @@ func (e *Engine) Close() error {
 	e.once.Do(func() {
 		close(e.stop)
 		e.wg.Wait()
+		e.kms.Close()
 		err = e.meta.Close()
 	})
 	return err

@@ -16,6 +16,10 @@ import (
 
 var ctx = context.Background()
 
+// testMasterKey is a fixed master key for tests (never use a fixed key
+// outside tests).
+var testMasterKey = bytes.Repeat([]byte{0x42}, 32)
+
 func drivePaths(t testing.TB, n int) []string {
 	dir := t.TempDir()
 	out := make([]string, n)
@@ -27,7 +31,7 @@ func drivePaths(t testing.TB, n int) []string {
 
 func openEngine(t testing.TB, drives []string) *Engine {
 	t.Helper()
-	e, err := Open(Config{Drives: drives})
+	e, err := Open(Config{Drives: drives, MasterKey: testMasterKey})
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}

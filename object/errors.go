@@ -74,3 +74,20 @@ var (
 // ErrInvalidBucketState: the request conflicts with the bucket's state
 // (e.g. suspending versioning on an Object Lock bucket).
 var ErrInvalidBucketState = errors.New("object: invalid bucket state")
+
+// Encryption errors.
+var (
+	// ErrSSECustomerKeyMissing: an SSE-C version was read without its key.
+	ErrSSECustomerKeyMissing = errors.New("object: the object is encrypted with a customer key; the key is required")
+	// ErrSSECustomerKeyMismatch: the SSE-C key presented is not the key the
+	// version was written with.
+	ErrSSECustomerKeyMismatch = errors.New("object: the customer key does not match")
+	// ErrSSECustomerKeyNotExpected: an SSE-C key was presented for a
+	// version that is not SSE-C.
+	ErrSSECustomerKeyNotExpected = errors.New("object: the object was not encrypted with a customer key")
+	// ErrNoSuchKMSKey: the named SSE-KMS key does not exist for the tenant.
+	ErrNoSuchKMSKey = errors.New("object: no such KMS key")
+	// ErrInvalidEncryption: an invalid encryption request (bad key length,
+	// unknown mode, SSE-C combined with KMS, ...).
+	ErrInvalidEncryption = errors.New("object: invalid encryption request")
+)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/cofferstore/coffer/crypto/kms"
 	"github.com/cofferstore/coffer/metadata"
 )
 
@@ -81,7 +82,7 @@ func (v *versionRecord) info(bucket, key string, versioned bool) ObjectInfo {
 		ContentDisposition: v.ContentDisp, ContentLanguage: v.ContentLang,
 		CacheControl: v.CacheControl, Expires: v.Expires, UserMeta: v.UserMeta,
 		Tags: v.Tags, StorageClass: v.StorageClass, Owner: v.Owner,
-		Checksums: v.Checksums,
+		Checksums: v.Checksums, Encryption: v.Enc.info(),
 	}
 	if oi.StorageClass == "" {
 		oi.StorageClass = "STANDARD"
@@ -132,6 +133,9 @@ func (e *Engine) HeadObject(_ context.Context, bucket, key string, opts GetOptio
 	if err != nil {
 		return info, err
 	}
+	if err := checkCustomerKey(v.Enc, opts.CustomerKey); err != nil {
+		return info, err
+	}
 	if opts.PartNumber > 0 {
 		if _, _, err := partRange(v, opts.PartNumber); err != nil {
 			return info, err
@@ -158,9 +162,12 @@ func partRange(v *versionRecord, n int) (off, length int64, err error) {
 }
 
 // GetObject implements Layer.
-func (e *Engine) GetObject(_ context.Context, bucket, key string, opts GetOptions) (ObjectInfo, io.ReadCloser, error) {
+func (e *Engine) GetObject(ctx context.Context, bucket, key string, opts GetOptions) (ObjectInfo, io.ReadCloser, error) {
 	v, info, err := e.lookup(bucket, key, opts.VersionID)
 	if err != nil {
+		return info, nil, err
+	}
+	if err := checkCustomerKey(v.Enc, opts.CustomerKey); err != nil {
 		return info, nil, err
 	}
 	off, length := int64(0), v.Size
@@ -174,30 +181,41 @@ func (e *Engine) GetObject(_ context.Context, bucket, key string, opts GetOption
 			return info, nil, err
 		}
 	}
-	rc, err := e.open(v, off, length)
+	rc, err := e.open(ctx, v, bucket, key, opts.CustomerKey, off, length)
 	return info, rc, err
 }
 
-// open returns a reader over [off, off+length) of a version's plaintext.
-func (e *Engine) open(v *versionRecord, off, length int64) (io.ReadCloser, error) {
+// open returns a reader over [off, off+length) of a version's plaintext,
+// decrypting with the version's data key (ck is its SSE-C key, if any).
+func (e *Engine) open(ctx context.Context, v *versionRecord, bucket, key string, ck []byte, off, length int64) (io.ReadCloser, error) {
+	dek, err := e.openDataKey(ctx, v.Enc, ck, DefaultTenant, bucket, key)
+	if err != nil {
+		return nil, err
+	}
+	defer kms.Zero(dek)
 	if length == 0 {
 		return io.NopCloser(bytes.NewReader(nil)), nil
 	}
-	if v.Inline {
-		so, sl := e.tf.StoredRange(off, length, v.Size)
-		if so+sl > int64(len(v.data)) {
-			return nil, fmt.Errorf("%w: inline data shorter than recorded", ErrCorruption)
-		}
-		r, err := e.tf.NewDecoder(bytes.NewReader(v.data[so:so+sl]), off, length, v.Size)
+	if v.Inline || v.DataID != "" {
+		tf, err := openStream(dek, objectLabel, v.Enc.Suite, v.Enc.Nonce)
 		if err != nil {
 			return nil, err
 		}
+		if v.DataID != "" {
+			return e.openData(tf, v.DataID, v.StoredSize, v.Size, off, length)
+		}
+		so, sl := tf.StoredRange(off, length, v.Size)
+		if so+sl > int64(len(v.data)) {
+			return nil, fmt.Errorf("%w: inline data shorter than recorded", ErrCorruption)
+		}
+		r, err := tf.NewDecoder(bytes.NewReader(v.data[so:so+sl]), off, length, v.Size)
+		if err != nil {
+			return nil, mapErr(err)
+		}
 		return io.NopCloser(r), nil
 	}
-	if v.DataID != "" {
-		return e.openData(v.DataID, v.StoredSize, v.Size, off, length)
-	}
-	// Multipart: open each overlapping part lazily, in order.
+	// Multipart: derive each overlapping part's key now (so the data key
+	// can be zeroed), open the parts lazily, in order.
 	var segs []func() (io.ReadCloser, error)
 	pos := int64(0)
 	for _, p := range v.Parts {
@@ -206,27 +224,31 @@ func (e *Engine) open(v *versionRecord, off, length int64) (io.ReadCloser, error
 		if pEnd <= off || pStart >= off+length || p.Size == 0 {
 			continue
 		}
+		tf, err := openStream(dek, partLabel(p.Number), p.Suite, p.Nonce)
+		if err != nil {
+			return nil, err
+		}
 		so := max(off, pStart) - pStart
 		sl := min(off+length, pEnd) - pStart - so
 		p := p
 		segs = append(segs, func() (io.ReadCloser, error) {
-			return e.openData(p.DataID, p.StoredSize, p.Size, so, sl)
+			return e.openData(tf, p.DataID, p.StoredSize, p.Size, so, sl)
 		})
 	}
 	return &chainReader{segs: segs}, nil
 }
 
-// openData reads a plaintext range of one shard set.
-func (e *Engine) openData(id string, storedSize, size, off, length int64) (io.ReadCloser, error) {
-	so, sl := e.tf.StoredRange(off, length, size)
+// openData reads a plaintext range of one shard set through transform tf.
+func (e *Engine) openData(tf Transform, id string, storedSize, size, off, length int64) (io.ReadCloser, error) {
+	so, sl := tf.StoredRange(off, length, size)
 	rc, err := e.set.NewReader(id, storedSize, so, sl)
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	r, err := e.tf.NewDecoder(rc, off, length, size)
+	r, err := tf.NewDecoder(rc, off, length, size)
 	if err != nil {
 		rc.Close()
-		return nil, err
+		return nil, mapErr(err)
 	}
 	return &readCloser{Reader: errMapReader{r}, Closer: rc}, nil
 }

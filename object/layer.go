@@ -34,6 +34,10 @@ type Layer interface {
 	// SetBucketVersioning sets the versioning state: VersioningEnabled or
 	// VersioningSuspended.
 	SetBucketVersioning(ctx context.Context, bucket string, state string) error
+	// SetBucketEncryption replaces the bucket's default encryption; nil
+	// restores the default (SSE-S3). ErrNoSuchKMSKey when an SSE-KMS key
+	// does not exist.
+	SetBucketEncryption(ctx context.Context, bucket string, enc *BucketEncryption) error
 
 	// PutObject streams r (exactly size bytes; size -1 = until EOF) into a new
 	// version. The data is durable on a write quorum before it returns.
@@ -109,6 +113,8 @@ type BucketInfo struct {
 	Versioning string // "", VersioningEnabled or VersioningSuspended
 	ObjectLock bool
 	Tags       map[string]string
+	// Encryption is the default encryption; nil means SSE-S3.
+	Encryption *BucketEncryption
 }
 
 // Checksum algorithms known to the object layer, named as in x-amz-checksum-*.
@@ -150,14 +156,49 @@ type PutOptions struct {
 	IfNoneMatchStar bool   `json:"-"`
 	IfMatch         string `json:"-"`
 
+	// SSE selects how the new version's data key is protected. The zero
+	// value means the bucket's default encryption (SSE-S3 unless the bucket
+	// says SSE-KMS): every object is encrypted, there is no way to opt out.
+	SSE SSE `json:"-"`
+
 	// MetadataReplace (CopyObject) takes metadata from these options instead
 	// of the source; TagsReplace likewise for tags.
 	MetadataReplace bool
 	TagsReplace     bool
 }
 
+// SSE modes, spelled as coffer records them.
+const (
+	SSES3  = "SSE-S3"  // data key sealed by the tenant's default key
+	SSEKMS = "SSE-KMS" // data key sealed by a named tenant key
+	SSEC   = "SSE-C"   // data key sealed by a key the client sends with every request
+)
+
+// SSE is the server-side encryption requested for a write, or the
+// customer key presented for a read of an SSE-C version.
+type SSE struct {
+	// Mode is "", SSES3, SSEKMS or SSEC. "" on a write means the bucket
+	// default; on a read it is ignored.
+	Mode string
+	// KMSKeyID names the tenant key for SSEKMS ("" = the bucket's default
+	// key, else the tenant's default key). Echoed back exactly.
+	KMSKeyID string
+	// CustomerKey is the 32-byte SSE-C key. The layer never stores it: it
+	// keeps only a salted MAC to recognise it.
+	CustomerKey []byte
+}
+
+// Encryption describes how a stored version is encrypted (never secrets).
+type Encryption struct {
+	Mode     string // SSES3, SSEKMS or SSEC
+	KMSKeyID string // SSEKMS: the key name as the client gave it
+}
+
 // PartOptions are the options of PutObjectPart.
 type PartOptions struct {
+	// CustomerKey is the SSE-C key of the upload (required when the upload
+	// was created with SSE-C; must match).
+	CustomerKey       []byte
 	ExpectMD5         []byte
 	ExpectSHA256      []byte
 	ChecksumAlgorithm string
@@ -175,6 +216,10 @@ type GetOptions struct {
 	// PartNumber, when > 0, selects one part of a multipart object (or part
 	// 1 of a single-part object).
 	PartNumber int
+	// CustomerKey is the SSE-C key; required (ErrSSECustomerKeyMissing)
+	// for SSE-C versions, and must match (ErrSSECustomerKeyMismatch).
+	// HeadObject checks it too, as S3 does.
+	CustomerKey []byte
 }
 
 // Range is a byte range as in an HTTP Range header. Start < 0 means a suffix
@@ -233,6 +278,8 @@ type CopySource struct {
 	IfModifiedSince        time.Time
 	IfUnmodifiedSince      time.Time
 	Range                  *Range
+	// CustomerKey is the SSE-C key of the source version, if it has one.
+	CustomerKey []byte
 }
 
 // ObjectInfo describes one version of an object.
@@ -264,6 +311,8 @@ type ObjectInfo struct {
 	// Parts describes the parts of a multipart object (for partNumber reads
 	// and GetObjectAttributes).
 	Parts []ObjectPart
+	// Encryption says how the version is encrypted (every version is).
+	Encryption Encryption
 }
 
 // ObjectPart describes one part of a multipart object.
@@ -348,6 +397,13 @@ type ListUploadsOptions struct {
 	MaxUploads                int
 }
 
+// BucketEncryption is a bucket's default encryption configuration.
+type BucketEncryption struct {
+	Mode             string // SSES3 or SSEKMS
+	KMSKeyID         string // SSEKMS only
+	BucketKeyEnabled bool   // accepted and echoed; coffer has no bucket keys
+}
+
 // UploadInfo describes an in-progress multipart upload.
 type UploadInfo struct {
 	Key, UploadID string
@@ -375,4 +431,6 @@ type Config struct {
 	InlineLimit int64
 	// Logger receives operational messages; nil discards them.
 	Logger *slog.Logger
+	// MasterKey is the 32-byte master key that seals tenant keys. Required.
+	MasterKey []byte
 }

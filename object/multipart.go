@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cofferstore/coffer/crypto/kms"
 	"github.com/cofferstore/coffer/metadata"
 )
 
@@ -20,20 +21,30 @@ const (
 )
 
 // NewMultipartUpload implements Layer.
-func (e *Engine) NewMultipartUpload(_ context.Context, bucket, key string, opts PutOptions) (string, error) {
+func (e *Engine) NewMultipartUpload(ctx context.Context, bucket, key string, opts PutOptions) (string, error) {
 	if err := checkKey(key); err != nil {
 		return "", err
 	}
-	if _, err := e.bucket(bucket); err != nil {
+	brec, err := e.bucket(bucket)
+	if err != nil {
 		return "", err
 	}
+	sse, err := resolveSSE(opts.SSE, brec)
+	if err != nil {
+		return "", err
+	}
+	dek, enc, err := e.newDataKey(ctx, sse, DefaultTenant, bucket, key)
+	if err != nil {
+		return "", err
+	}
+	kms.Zero(dek) // parts unseal it again; only the sealed form is kept
 	if opts.ChecksumAlgorithm != "" {
 		if _, err := newChecksum(opts.ChecksumAlgorithm); err != nil {
 			return "", err
 		}
 	}
 	id := newID()
-	rec := uploadRecord{ID: id, Bucket: bucket, Key: key, Initiated: e.now().UnixNano(), Opts: opts}
+	rec := uploadRecord{ID: id, Bucket: bucket, Key: key, Initiated: e.now().UnixNano(), Opts: opts, Enc: enc}
 	b := metadata.NewBatch()
 	b.Set(uploadKey(bucket, key, id), mustJSON(rec))
 	if err := e.meta.Apply(b); err != nil {
@@ -64,7 +75,7 @@ func (e *Engine) upload(bucket, key, uploadID string) (*uploadRecord, error) {
 
 // PutObjectPart implements Layer. Parts are always erasure-coded (never
 // inline) so that Complete can reference them without copying.
-func (e *Engine) PutObjectPart(_ context.Context, bucket, key, uploadID string, n int, r io.Reader, size int64, opts PartOptions) (PartInfo, error) {
+func (e *Engine) PutObjectPart(ctx context.Context, bucket, key, uploadID string, n int, r io.Reader, size int64, opts PartOptions) (PartInfo, error) {
 	if n < 1 || n > MaxPartNumber {
 		return PartInfo{}, fmt.Errorf("%w: part number %d", ErrMalformedRequest, n)
 	}
@@ -76,12 +87,21 @@ func (e *Engine) PutObjectPart(_ context.Context, bucket, key, uploadID string, 
 	if alg == "" {
 		alg = up.Opts.ChecksumAlgorithm
 	}
-	s, err := e.store(r, size, digests{opts.ExpectMD5, opts.ExpectSHA256, alg, opts.ExpectChecksum, opts.TrailingChecksum}, false)
+	dek, err := e.openDataKey(ctx, up.Enc, opts.CustomerKey, DefaultTenant, bucket, key)
+	if err != nil {
+		return PartInfo{}, err
+	}
+	tf, suite, nonce, err := newStream(dek, partLabel(n))
+	kms.Zero(dek)
+	if err != nil {
+		return PartInfo{}, err
+	}
+	s, err := e.store(r, size, digests{opts.ExpectMD5, opts.ExpectSHA256, alg, opts.ExpectChecksum, opts.TrailingChecksum}, false, tf)
 	if err != nil {
 		return PartInfo{}, err
 	}
 	now := e.now()
-	p := partRecord{Number: n, Size: s.size, StoredSize: s.storedSize, ETag: hex.EncodeToString(s.md5), DataID: s.dataID, ModTime: now.UnixNano()}
+	p := partRecord{Number: n, Size: s.size, StoredSize: s.storedSize, ETag: hex.EncodeToString(s.md5), DataID: s.dataID, ModTime: now.UnixNano(), Suite: suite, Nonce: nonce}
 	if s.checksum != "" {
 		p.Checksums = map[string]string{alg: s.checksum}
 	}
@@ -185,6 +205,7 @@ func (e *Engine) CompleteMultipartUpload(_ context.Context, bucket, key, uploadI
 		ContentType: o.ContentType, ContentEnc: o.ContentEncoding, ContentDisp: o.ContentDisposition,
 		ContentLang: o.ContentLanguage, CacheControl: o.CacheControl, Expires: o.Expires,
 		StorageClass: o.StorageClass, UserMeta: o.UserMeta, Tags: o.Tags, Parts: chosen,
+		Enc: up.Enc, // the parts were encrypted under the upload's data key
 	}
 	if alg := o.ChecksumAlgorithm; alg != "" {
 		if sum, ok := compositeChecksum(alg, chosen); ok {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/cofferstore/coffer/crypto/kms"
 	"github.com/cofferstore/coffer/lock"
 	"github.com/cofferstore/coffer/metadata"
 )
@@ -48,7 +49,7 @@ type digests struct {
 // hashing and transform stages into either an inline buffer (at most the
 // inline limit) or a new uncommitted shard set. Nothing is visible until the
 // caller commits metadata and then calls commitData.
-func (e *Engine) store(r io.Reader, size int64, d digests, allowInline bool) (*stored, error) {
+func (e *Engine) store(r io.Reader, size int64, d digests, allowInline bool, tf Transform) (*stored, error) {
 	if size > MaxObjectSize {
 		return nil, ErrEntityTooLarge
 	}
@@ -65,7 +66,9 @@ func (e *Engine) store(r io.Reader, size int64, d digests, allowInline bool) (*s
 			return nil, mapErr(err)
 		}
 		if int64(len(buf)) <= e.inline {
-			out.inline = e.encodeInline(buf)
+			if out.inline, err = encodeInline(buf, tf); err != nil {
+				return nil, err
+			}
 		} else {
 			head = buf
 		}
@@ -76,7 +79,7 @@ func (e *Engine) store(r io.Reader, size int64, d digests, allowInline bool) (*s
 		if err != nil {
 			return nil, mapErr(err)
 		}
-		enc, err := e.tf.NewEncoder(w)
+		enc, err := tf.NewEncoder(w)
 		if err != nil {
 			w.Abort()
 			return nil, err
@@ -108,9 +111,9 @@ func (e *Engine) store(r io.Reader, size int64, d digests, allowInline bool) (*s
 }
 
 // encodeInline applies the transform to a small plaintext held in memory.
-func (e *Engine) encodeInline(p []byte) []byte {
+func encodeInline(p []byte, tf Transform) ([]byte, error) {
 	var b bytes.Buffer
-	enc, err := e.tf.NewEncoder(&b)
+	enc, err := tf.NewEncoder(&b)
 	if err == nil {
 		_, err = enc.Write(p)
 	}
@@ -118,9 +121,9 @@ func (e *Engine) encodeInline(p []byte) []byte {
 		err = enc.Close()
 	}
 	if err != nil {
-		panic(fmt.Sprintf("object: in-memory transform failed: %v", err))
+		return nil, err
 	}
-	return append(make([]byte, 0, b.Len()), b.Bytes()...)
+	return b.Bytes(), nil
 }
 
 // discard drops uncommitted data.
@@ -145,8 +148,8 @@ func (e *Engine) commitData(s *stored) {
 	}
 }
 
-// newVersion builds a version record for stored data.
-func (e *Engine) newVersion(s *stored, opts PutOptions) *versionRecord {
+// newVersion builds a version record for stored data, encrypted as enc.
+func (e *Engine) newVersion(s *stored, opts PutOptions, enc *encRecord) *versionRecord {
 	now := e.now()
 	v := &versionRecord{
 		VSort: newVSort(now), ModTime: now.UnixNano(), Size: s.size,
@@ -155,7 +158,7 @@ func (e *Engine) newVersion(s *stored, opts PutOptions) *versionRecord {
 		ContentDisp: opts.ContentDisposition, ContentLang: opts.ContentLanguage,
 		CacheControl: opts.CacheControl, Expires: opts.Expires,
 		StorageClass: opts.StorageClass, UserMeta: opts.UserMeta, Tags: opts.Tags,
-		StoredSize: s.storedSize,
+		StoredSize: s.storedSize, Enc: enc,
 	}
 	if s.checksum != "" {
 		v.Checksums = map[string]string{opts.ChecksumAlgorithm: s.checksum}
@@ -173,17 +176,32 @@ func (e *Engine) PutObject(ctx context.Context, bucket, key string, r io.Reader,
 	if err := checkKey(key); err != nil {
 		return ObjectInfo{}, err
 	}
-	if _, err := e.bucket(bucket); err != nil {
+	brec, err := e.bucket(bucket)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	sse, err := resolveSSE(opts.SSE, brec)
+	if err != nil {
 		return ObjectInfo{}, err
 	}
 	if err := e.checkWriteConditions(bucket, key, opts.IfNoneMatchStar, opts.IfMatch); err != nil {
 		return ObjectInfo{}, err
 	}
-	s, err := e.store(r, size, digests{opts.ExpectMD5, opts.ExpectSHA256, opts.ChecksumAlgorithm, opts.ExpectChecksum, opts.TrailingChecksum}, true)
+	dek, enc, err := e.newDataKey(ctx, sse, DefaultTenant, bucket, key)
 	if err != nil {
 		return ObjectInfo{}, err
 	}
-	v := e.newVersion(s, opts)
+	defer kms.Zero(dek)
+	tf, suite, nonce, err := newStream(dek, objectLabel)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	enc.Suite, enc.Nonce = suite, nonce
+	s, err := e.store(r, size, digests{opts.ExpectMD5, opts.ExpectSHA256, opts.ChecksumAlgorithm, opts.ExpectChecksum, opts.TrailingChecksum}, true, tf)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	v := e.newVersion(s, opts, enc)
 	info, err := e.commitVersion(bucket, key, v, opts.IfNoneMatchStar, opts.IfMatch, nil)
 	if err != nil {
 		e.discard(s)

@@ -26,6 +26,7 @@ import (
 //	P<uploadID>\0<part:05d>         multipart part record (JSON)
 //	R<dataID>                       reference: which version (or upload) owns a shard set
 //	G<dataID>                       garbage: shard set to delete
+//	K...                            the local KMS provider's tenant keys (sealed by the master key)
 //
 // vsort is 16 bytes: big-endian (MaxUint64 - mtime in ns) then 8 random
 // bytes, so a key's versions sort newest first. A version id is the hex of
@@ -39,6 +40,7 @@ const (
 	tagPart    = 'P'
 	tagRef     = 'R'
 	tagGarbage = 'G'
+	tagKMS     = 'K' // the local KMS provider's keyspace
 )
 
 const vsortLen = 16
@@ -147,9 +149,9 @@ type versionRecord struct {
 	Parts      []partRecord `json:"parts,omitempty"`
 	// Lock is the Object Lock state.
 	Lock lock.State `json:"lock"`
-	// SealedKey is the version's data key sealed by its tenant KEK (the
-	// encryption issue fills it).
-	SealedKey []byte `json:"sk,omitempty"`
+	// Enc is the encryption record: the sealed data key and the stream
+	// parameters. Every version that holds data has one.
+	Enc *encRecord `json:"enc,omitempty"`
 
 	data []byte // inline data (not in JSON)
 }
@@ -163,6 +165,10 @@ type partRecord struct {
 	DataID     string            `json:"did,omitempty"`
 	ModTime    int64             `json:"mt"`
 	Checksums  map[string]string `json:"ck,omitempty"`
+	// Suite and Nonce are the part's encryption stream parameters (its key
+	// is derived from the upload's data key and the part number).
+	Suite byte   `json:"suite,omitempty"`
+	Nonce []byte `json:"nonce,omitempty"`
 }
 
 // uploadRecord is an in-progress multipart upload.
@@ -172,6 +178,7 @@ type uploadRecord struct {
 	Key       string     `json:"k"`
 	Initiated int64      `json:"init"`
 	Opts      PutOptions `json:"opts"`
+	Enc       *encRecord `json:"enc"`
 }
 
 // bucketRecord is a bucket.
@@ -184,6 +191,7 @@ type bucketRecord struct {
 	Versioning string            `json:"versioning,omitempty"`
 	ObjectLock bool              `json:"object_lock,omitempty"`
 	Tags       map[string]string `json:"tags,omitempty"`
+	Encryption *BucketEncryption `json:"encryption,omitempty"`
 }
 
 // refRecord says which version or upload owns a shard set.

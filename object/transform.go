@@ -3,8 +3,8 @@ package object
 import "io"
 
 // Transform is the stage between the client's byte stream and the erasure
-// encoder. The encryption issue inserts compression and chunked AEAD here;
-// for now the only implementation is identity.
+// encoder: chunked AEAD encryption (streamTransform, encrypt.go) for every
+// stored byte; compression will slot in before it.
 //
 // A Transform MUST let a range read map plaintext offsets to the stored
 // bytes it needs (StoredRange), so that a Range GET reads only the blocks it
@@ -22,17 +22,3 @@ type Transform interface {
 	// the stored range that StoredRange returned for it.
 	NewDecoder(r io.Reader, off, length, size int64) (io.Reader, error)
 }
-
-// identity is the Transform that stores plaintext as is.
-type identity struct{}
-
-type nopWriteCloser struct{ io.Writer }
-
-func (nopWriteCloser) Close() error { return nil }
-
-func (identity) NewEncoder(w io.Writer) (io.WriteCloser, error) { return nopWriteCloser{w}, nil }
-func (identity) StoredSize(size int64) int64                    { return size }
-func (identity) StoredRange(off, length, _ int64) (int64, int64) {
-	return off, length
-}
-func (identity) NewDecoder(r io.Reader, _, _, _ int64) (io.Reader, error) { return r, nil }

@@ -1,7 +1,7 @@
 // Command coffer is the coffer S3-compatible object storage server.
 //
 //	coffer server [flags] [DRIVE ...]   run the S3 server
-//	coffer admin ...                    administration client (not implemented yet)
+//	coffer admin [flags] COMMAND        administration client (coffer admin -h)
 //	coffer bench [flags]                load generator against any S3 endpoint
 //
 // This package parses flags and environment variables and wires the
@@ -20,7 +20,7 @@ const usage = `usage: coffer <command> [arguments]
 
 commands:
   server [flags] [DRIVE ...]   run the S3 server (coffer server -h for flags)
-  admin                        administration client (not implemented yet)
+  admin [flags] COMMAND        administration client (coffer admin -h)
   bench [flags]                load generator against any S3 endpoint (coffer bench -h)
 `
 
@@ -40,8 +40,7 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	case "bench":
 		return bench.MainEnv(args[1:], getenv, stdout, stderr)
 	case "admin":
-		fmt.Fprintf(stderr, "coffer %s: not implemented yet\n", args[0])
-		return 2
+		return runAdmin(args[1:], stdout, stderr, getenv)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

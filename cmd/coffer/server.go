@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cofferstore/coffer/crypto/kms"
 	"github.com/cofferstore/coffer/object"
 	"github.com/cofferstore/coffer/s3api"
 )
@@ -56,7 +57,15 @@ func serve(cfg *serverConfig, log *slog.Logger, stdout io.Writer, getenv func(st
 	if err != nil {
 		return err
 	}
-	layer, err := object.Open(object.Config{Drives: cfg.Drives, Parity: cfg.Parity, InlineLimit: cfg.InlineLimit, Logger: log})
+	master := cfg.MasterKey
+	if master == nil {
+		// No key given: generate one into the config directory on first
+		// start (with a loud warning every start), read it back later.
+		if master, err = kms.LoadMasterKey("", "", cfg.ConfigDir, func(msg string) { log.Warn(msg) }); err != nil {
+			return fmt.Errorf("master key: %w", err)
+		}
+	}
+	layer, err := object.Open(object.Config{Drives: cfg.Drives, Parity: cfg.Parity, InlineLimit: cfg.InlineLimit, Logger: log, MasterKey: master})
 	if err != nil {
 		return fmt.Errorf("open drives: %w", err)
 	}
@@ -97,9 +106,6 @@ func serve(cfg *serverConfig, log *slog.Logger, stdout io.Writer, getenv func(st
 	}
 	fmt.Fprintf(stdout, "coffer: S3 endpoint %s://%s region %s, drives %s\n", scheme, ln.Addr(), cfg.Region, strings.Join(cfg.Drives, " "))
 	log.Info("serving", "endpoint", scheme+"://"+ln.Addr().String(), "drives", cfg.Drives, "region", cfg.Region)
-	// Until the encryption issue lands, say so at every start: an operator
-	// must never assume data at rest is encrypted when it is not.
-	log.Warn("encryption at rest is NOT implemented yet: object data and metadata are stored unencrypted; requests for SSE are refused with 501", "master_key_given", cfg.MasterKey != nil)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

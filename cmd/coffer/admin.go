@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/cofferstore/coffer/admin"
+)
+
+const adminUsage = `usage: coffer admin [--endpoint URL] [--json] COMMAND
+
+Connection (flags win over the environment):
+  --endpoint URL        COFFER_ENDPOINT (default http://127.0.0.1:9000)
+  --access-key KEY      COFFER_ACCESS_KEY
+  --secret-key SECRET   COFFER_SECRET_KEY (or COFFER_SECRET_KEY_FILE)
+  --json                machine-readable output (stable)
+
+Commands:
+  whoami
+  kms key create NAME [--tenant T]
+  kms key list [--tenant T]
+  kms key rotate NAME [--tenant T]
+  kms status
+`
+
+// runAdmin is `coffer admin …`.
+func runAdmin(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	fs := flag.NewFlagSet("coffer admin", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, adminUsage) }
+	endpoint := fs.String("endpoint", envOr(getenv, "COFFER_ENDPOINT", "http://127.0.0.1:9000"), "")
+	access := fs.String("access-key", getenv("COFFER_ACCESS_KEY"), "")
+	secret := fs.String("secret-key", getenv("COFFER_SECRET_KEY"), "")
+	region := fs.String("region", envOr(getenv, "COFFER_REGION", "us-east-1"), "")
+	asJSON := fs.Bool("json", false, "")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *secret == "" {
+		if f := getenv("COFFER_SECRET_KEY_FILE"); f != "" {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				fmt.Fprintf(stderr, "coffer admin: reading COFFER_SECRET_KEY_FILE: %v\n", err)
+				return 2
+			}
+			*secret = strings.TrimSpace(string(b))
+		}
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		fmt.Fprint(stderr, adminUsage)
+		return 2
+	}
+	if *access == "" || *secret == "" {
+		fmt.Fprintln(stderr, "coffer admin: credentials missing: set COFFER_ACCESS_KEY and COFFER_SECRET_KEY (or --access-key/--secret-key)")
+		return 2
+	}
+	c := &admin.Client{Endpoint: *endpoint, AccessKey: *access, SecretKey: *secret, Region: *region}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := adminCommand(ctx, c, rest, stderr)
+	if err == errUsage {
+		fmt.Fprint(stderr, adminUsage)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "coffer admin: %v\n", err)
+		return 1
+	}
+	if *asJSON {
+		b, _ := json.MarshalIndent(out, "", "  ")
+		fmt.Fprintln(stdout, string(b))
+		return 0
+	}
+	printHuman(stdout, out)
+	return 0
+}
+
+var errUsage = fmt.Errorf("usage")
+
+// adminCommand runs one admin command and returns its result.
+func adminCommand(ctx context.Context, c *admin.Client, args []string, stderr io.Writer) (any, error) {
+	sub := flag.NewFlagSet("coffer admin", flag.ContinueOnError)
+	sub.SetOutput(stderr)
+	tenant := sub.String("tenant", "", "tenant id")
+	// Accept flags before or after the positional name.
+	parse := func(a []string) ([]string, error) {
+		var pos []string
+		for len(a) > 0 {
+			if err := sub.Parse(a); err != nil {
+				return nil, errUsage
+			}
+			a = sub.Args()
+			if len(a) > 0 {
+				pos, a = append(pos, a[0]), a[1:]
+			}
+		}
+		return pos, nil
+	}
+	switch {
+	case len(args) == 1 && args[0] == "whoami":
+		return c.WhoAmI(ctx)
+	case len(args) >= 2 && args[0] == "kms" && args[1] == "status":
+		return c.KeyStatus(ctx)
+	case len(args) >= 3 && args[0] == "kms" && args[1] == "key":
+		pos, err := parse(args[3:])
+		if err != nil {
+			return nil, err
+		}
+		switch args[2] {
+		case "list":
+			return c.ListKeys(ctx, *tenant)
+		case "create", "rotate":
+			if len(pos) != 1 {
+				return nil, errUsage
+			}
+			if args[2] == "create" {
+				return c.CreateKey(ctx, *tenant, pos[0])
+			}
+			return c.RotateKey(ctx, *tenant, pos[0])
+		}
+	}
+	return nil, errUsage
+}
+
+// printHuman prints a result as a table.
+func printHuman(w io.Writer, out any) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	defer tw.Flush()
+	keys := func(ks []admin.KeyStatus) {
+		fmt.Fprintln(tw, "TENANT\tKEY\tCURRENT\tVERSIONS (objects)\tREWRAP")
+		for _, k := range ks {
+			var vs []string
+			for _, v := range k.Versions {
+				vs = append(vs, fmt.Sprintf("v%d (%d)", v.Version, v.Objects))
+			}
+			rw := "-"
+			if r := k.Rewrap; r != nil {
+				rw = fmt.Sprintf("done %d failed %d", r.Done, r.Failed)
+				if r.Running {
+					rw += " (running)"
+				}
+			}
+			fmt.Fprintf(tw, "%s\t%s\tv%d\t%s\t%s\n", k.Tenant, k.Name, k.Current, strings.Join(vs, ", "), rw)
+		}
+	}
+	switch v := out.(type) {
+	case admin.WhoAmI:
+		fmt.Fprintf(tw, "%s\t%s\n", v.AccessKey, v.Role)
+	case admin.KeyStatus:
+		keys([]admin.KeyStatus{v})
+	case []admin.KeyStatus:
+		keys(v)
+	default:
+		b, _ := json.MarshalIndent(v, "", "  ")
+		fmt.Fprintln(tw, string(b))
+	}
+}

@@ -1,0 +1,143 @@
+package stream
+
+import (
+	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"encoding/binary"
+	"io"
+	"testing"
+
+	"golang.org/x/crypto/chacha20poly1305"
+)
+
+// testKey and testNonceBase are the fixed inputs of the known-answer vectors (FORMAT.md).
+var (
+	testKey       = seq(0x00, KeySize)
+	testNonceBase = [NonceBaseSize]byte{0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7}
+)
+
+// seq returns n bytes start, start+1, …
+func seq(start byte, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = start + byte(i)
+	}
+	return b
+}
+
+// testPlaintext is the known-answer plaintext of n bytes: byte i is i mod 251.
+func testPlaintext(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i % 251)
+	}
+	return b
+}
+
+func testParams(s Suite) Params {
+	return Params{Suite: s, Key: bytes.Clone(testKey), NonceBase: testNonceBase}
+}
+
+var suites = []Suite{SuiteAES256GCM, SuiteChaCha20Poly1305}
+
+// detRand is a deterministic generator for test inputs (AES-CTR keystream), so the
+// package's tests need no math/rand (see TestLint).
+type detRand struct{ s cipher.Stream }
+
+func newDetRand(seed uint64) *detRand {
+	b, _ := aes.NewCipher(make([]byte, 16))
+	iv := make([]byte, 16)
+	binary.BigEndian.PutUint64(iv, seed)
+	return &detRand{cipher.NewCTR(b, iv)}
+}
+
+func (r *detRand) Read(p []byte) (int, error) {
+	clear(p)
+	r.s.XORKeyStream(p, p)
+	return len(p), nil
+}
+
+func (r *detRand) Uint64() uint64 {
+	var b [8]byte
+	r.Read(b[:])
+	return binary.BigEndian.Uint64(b[:])
+}
+
+// Int63n returns a value in [0, n) (n > 0); the slight modulo bias does not matter here.
+func (r *detRand) Int63n(n int64) int64 { return int64(r.Uint64()>>1) % n }
+
+func (r *detRand) bytes(n int) []byte {
+	b := make([]byte, n)
+	r.Read(b)
+	return b
+}
+
+// seal encrypts plaintext with p through a Writer in one Write.
+func seal(t testing.TB, p Params, plaintext []byte) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	w, err := NewWriter(&out, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(plaintext); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// open reads [off, off+length) of a stream of size bytes from the whole stored stream.
+func open(p Params, stored []byte, off, length, size int64) ([]byte, error) {
+	so, sl := StoredRange(off, length, size)
+	if so+sl > int64(len(stored)) {
+		sl = max(0, int64(len(stored))-so)
+	}
+	r, err := NewReader(bytes.NewReader(stored[so:so+sl]), p, off, length, size)
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(r)
+}
+
+// referenceSeal is an independent, direct transcription of FORMAT.md, used to check the
+// Writer: no buffering logic, one AEAD call per package.
+func referenceSeal(t testing.TB, p Params, plaintext []byte) []byte {
+	t.Helper()
+	var aead cipher.AEAD
+	var err error
+	switch p.Suite {
+	case SuiteAES256GCM:
+		var b cipher.Block
+		if b, err = aes.NewCipher(p.Key); err == nil {
+			aead, err = cipher.NewGCM(b)
+		}
+	case SuiteChaCha20Poly1305:
+		aead, err = chacha20poly1305.New(p.Key)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := max(1, (len(plaintext)+PackageSize-1)/PackageSize)
+	var out []byte
+	for i := 0; i < n; i++ {
+		chunk := plaintext[i*PackageSize : min(len(plaintext), (i+1)*PackageSize)]
+		final := i == n-1
+		nonce := make([]byte, 12)
+		copy(nonce, p.NonceBase[:])
+		ctr := uint32(i)
+		aad := binary.BigEndian.AppendUint64(nil, uint64(i))
+		if final {
+			ctr |= 0x80000000
+			aad = append(aad, 1)
+		} else {
+			aad = append(aad, 0)
+		}
+		binary.BigEndian.PutUint32(nonce[8:], ctr)
+		out = aead.Seal(out, nonce, chunk, aad)
+	}
+	return out
+}
