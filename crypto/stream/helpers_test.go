@@ -11,7 +11,7 @@ import (
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
-// testKey and testNonceBase are the fixed inputs of the known-answer vectors (FORMAT.md).
+// testKey and testNonceBase are the fixed inputs of the known-answer vectors (docs/on-disk-format.md ("Encrypted stream format")).
 var (
 	testKey       = seq(0x00, KeySize)
 	testNonceBase = [NonceBaseSize]byte{0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7}
@@ -103,7 +103,7 @@ func open(p Params, stored []byte, off, length, size int64) ([]byte, error) {
 	return io.ReadAll(r)
 }
 
-// referenceSeal is an independent, direct transcription of FORMAT.md, used to check the
+// referenceSeal is an independent, direct transcription of docs/on-disk-format.md ("Encrypted stream format"), used to check the
 // Writer: no buffering logic, one AEAD call per package.
 func referenceSeal(t testing.TB, p Params, plaintext []byte) []byte {
 	t.Helper()

@@ -9,7 +9,7 @@ import (
 
 // Known-answer vectors: key 00 01 … 1f, NonceBase f0 f1 … f7, plaintext byte i = i mod 251.
 // Cross-checked against an independent implementation (Python "cryptography" AESGCM and
-// ChaCha20Poly1305) when they were generated; FORMAT.md shows the 1-byte vector worked out.
+// ChaCha20Poly1305) when they were generated; docs/on-disk-format.md ("Encrypted stream format") shows the 1-byte vector worked out.
 var katVectors = []struct {
 	suite  Suite
 	size   int
@@ -55,7 +55,7 @@ func TestKnownAnswers(t *testing.T) {
 				t.Errorf("sha256(stored) = %s, want %s", got, v.sha256)
 			}
 			if ref := referenceSeal(t, p, pt); string(ref) != string(stored) {
-				t.Errorf("Writer output differs from the reference transcription of FORMAT.md")
+				t.Errorf("Writer output differs from the reference transcription of the stream format in docs/on-disk-format.md")
 			}
 			got, err := open(p, stored, 0, int64(v.size), int64(v.size))
 			if err != nil || string(got) != string(pt) {

@@ -8,7 +8,7 @@
 // on the final package; the additional data repeats the index and the final flag. The
 // stored form of a package is its ciphertext followed by the 16-byte tag, and the stored
 // stream is the concatenation of the stored packages, with no header: the suite and
-// NonceBase live in the object's version record. FORMAT.md specifies the format with a
+// NonceBase live in the object's version record. docs/on-disk-format.md ("Encrypted stream format") specifies the format with a
 // worked example.
 //
 // Guarantees, given a secret stream key used with a unique NonceBase:
