@@ -133,8 +133,10 @@ func (e *Engine) HeadObject(_ context.Context, bucket, key string, opts GetOptio
 	if err != nil {
 		return info, err
 	}
-	if err := checkCustomerKey(v.Enc, opts.CustomerKey); err != nil {
-		return info, err
+	if !opts.MetadataOnly {
+		if err := checkCustomerKey(v.Enc, opts.CustomerKey); err != nil {
+			return info, err
+		}
 	}
 	if opts.PartNumber > 0 {
 		if _, _, err := partRange(v, opts.PartNumber); err != nil {

@@ -220,6 +220,9 @@ type GetOptions struct {
 	// for SSE-C versions, and must match (ErrSSECustomerKeyMismatch).
 	// HeadObject checks it too, as S3 does.
 	CustomerKey []byte
+	// MetadataOnly (HeadObject) reads only metadata that S3 serves without
+	// the SSE-C key, such as tags: the customer key is not checked.
+	MetadataOnly bool
 }
 
 // Range is a byte range as in an HTTP Range header. Start < 0 means a suffix
@@ -361,11 +364,12 @@ type ListVersionsResult struct {
 
 // PartInfo describes an uploaded part.
 type PartInfo struct {
-	Number    int
-	Size      int64
-	ETag      string
-	ModTime   time.Time
-	Checksums map[string]string
+	Number     int
+	Size       int64
+	ETag       string
+	ModTime    time.Time
+	Checksums  map[string]string
+	Encryption Encryption // the upload's encryption (PutObjectPart only)
 }
 
 // CompletePart is one entry of a CompleteMultipartUpload request.

@@ -129,7 +129,9 @@ func (e *Engine) PutObjectPart(ctx context.Context, bucket, key, uploadID string
 	}
 	e.commitData(s)
 	e.queueGC(garbage)
-	return p.info(), nil
+	pi := p.info()
+	pi.Encryption = up.Enc.info()
+	return pi, nil
 }
 
 func (p partRecord) info() PartInfo {

@@ -75,7 +75,12 @@ func getObjectAttributes(r *request) error {
 		}
 		marker = n
 	}
-	info, err := r.s.layer.HeadObject(r.c, r.bucket, r.key, object.GetOptions{VersionID: r.query.get("versionId")})
+	ck, err := r.parseReadSSE()
+	if err != nil {
+		return err
+	}
+	defer ck.wipe()
+	info, err := r.s.layer.HeadObject(r.c, r.bucket, r.key, object.GetOptions{VersionID: r.query.get("versionId"), CustomerKey: ck.bytes()})
 	if err != nil {
 		return deleteMarkerError(err, info)
 	}

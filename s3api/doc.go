@@ -6,11 +6,25 @@ package s3api
 //   - Anonymous requests are refused with 403 AccessDenied until access
 //     control lands.
 //   - Every S3 operation or subresource that is recognised but not built
-//     (ACLs, policies, CORS, lifecycle, encryption configuration, Object Lock
-//     configuration, retention, legal hold, restore, select, ...) answers 501
-//     NotImplemented, as do write headers that request unimplemented features
-//     (x-amz-object-lock-*, SSE-KMS, SSE-C, grants, canned ACLs other than
-//     private, website redirects): coffer never silently ignores them.
+//     (ACLs, policies, CORS, lifecycle, Object Lock configuration, retention,
+//     legal hold, restore, select, ...) answers 501 NotImplemented, as do
+//     write headers that request unimplemented features (x-amz-object-lock-*,
+//     an SSE-KMS encryption context, grants, canned ACLs other than private,
+//     website redirects): coffer never silently ignores them.
+//   - Every object is encrypted at rest. SSE-S3 (AES256), SSE-KMS (aws:kms,
+//     with coffer's tenant keys: the key id is echoed exactly as sent, never
+//     expanded to an ARN) and SSE-C are accepted; dual-layer aws:kms:dsse is
+//     refused with 400 InvalidArgument. The bucket-key header is accepted
+//     and echoed (coffer has no bucket keys). SSE-C over plain HTTP is
+//     refused with 400 InvalidRequest unless the server runs with
+//     --insecure. A wrong SSE-C key answers 403 AccessDenied, a missing one
+//     400 InvalidRequest. x-amz-server-side-encryption on a read is 400
+//     InvalidArgument, as on S3.
+//   - UploadPart and UploadPartCopy report encryption headers only for
+//     SSE-C uploads (the object layer reports no encryption for a part).
+//   - GetBucketEncryption on a bucket without a configuration returns the
+//     SSE-S3 default, as S3 does since 2023; DeleteBucketEncryption
+//     restores it. Only one Rule is accepted.
 //   - Storage classes other than STANDARD are refused with 400
 //     InvalidStorageClass.
 //   - CreateBucket accepts an empty LocationConstraint in every region (the

@@ -44,6 +44,7 @@ var errorTable = map[string]apiError{
 	"RequestHeaderSectionTooLarge":            {"RequestHeaderSectionTooLarge", http.StatusBadRequest, "Your request header section exceeds the maximum allowed size."},
 	"InvalidTag":                              {"InvalidTag", http.StatusBadRequest, "The tag provided was not a valid tag."},
 	"KeyTooLongError":                         {"KeyTooLongError", http.StatusBadRequest, "Your key is too long"},
+	"KMS.NotFoundException":                   {"KMS.NotFoundException", http.StatusBadRequest, "The specified KMS key does not exist."},
 	"MalformedXML":                            {"MalformedXML", http.StatusBadRequest, "The XML you provided was not well-formed or did not validate against our published schema."},
 	"MetadataTooLarge":                        {"MetadataTooLarge", http.StatusBadRequest, "Your metadata headers exceed the maximum allowed metadata size."},
 	"MethodNotAllowed":                        {"MethodNotAllowed", http.StatusMethodNotAllowed, "The specified method is not allowed against this resource."},
@@ -95,6 +96,11 @@ var sentinelCodes = []struct {
 	{object.ErrCorruption, "InternalError"},
 	{object.ErrObjectLocked, "AccessDenied"},
 	{object.ErrInvalidBucketState, "InvalidBucketState"},
+	{object.ErrSSECustomerKeyMissing, "InvalidRequest"},
+	{object.ErrSSECustomerKeyMismatch, "AccessDenied"},
+	{object.ErrSSECustomerKeyNotExpected, "InvalidRequest"},
+	{object.ErrNoSuchKMSKey, "KMS.NotFoundException"},
+	{object.ErrInvalidEncryption, "InvalidArgument"},
 }
 
 // sentinelMessages overrides the table's default message for sentinels whose
@@ -105,6 +111,11 @@ var sentinelMessages = map[error]string{
 	object.ErrInsufficientWriteQuorum: "Not enough drives are available to store the data; please retry.",
 	object.ErrInsufficientReadQuorum:  "Not enough drives are available to read the data; please retry.",
 	object.ErrObjectLocked:            "Access Denied because object protected by object lock.",
+	// The SSE messages MUST NOT carry key material; they name no key.
+	object.ErrSSECustomerKeyMissing:     "The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.",
+	object.ErrSSECustomerKeyMismatch:    "Access Denied. The customer-provided key does not match the key the object was encrypted with.",
+	object.ErrSSECustomerKeyNotExpected: "The encryption parameters are not applicable to this object.",
+	object.ErrInvalidEncryption:         "The encryption request you specified is not valid.",
 }
 
 // s3Error is an error raised by s3api itself with an S3 error code and an

@@ -51,6 +51,12 @@ var objectSentinels = map[string]struct {
 	"ErrCorruption":              {object.ErrCorruption, "InternalError"},
 	"ErrObjectLocked":            {object.ErrObjectLocked, "AccessDenied"},
 	"ErrInvalidBucketState":      {object.ErrInvalidBucketState, "InvalidBucketState"},
+
+	"ErrSSECustomerKeyMissing":     {object.ErrSSECustomerKeyMissing, "InvalidRequest"},
+	"ErrSSECustomerKeyMismatch":    {object.ErrSSECustomerKeyMismatch, "AccessDenied"},
+	"ErrSSECustomerKeyNotExpected": {object.ErrSSECustomerKeyNotExpected, "InvalidRequest"},
+	"ErrNoSuchKMSKey":              {object.ErrNoSuchKMSKey, "KMS.NotFoundException"},
+	"ErrInvalidEncryption":         {object.ErrInvalidEncryption, "InvalidArgument"},
 }
 
 // TestSentinelsParsed parses object/errors.go and requires every exported

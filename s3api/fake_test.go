@@ -26,6 +26,19 @@ type fakeLayer struct {
 	failAll error
 	// block, when non-nil, makes ListBuckets wait for it to be closed.
 	block chan struct{}
+
+	// kmsKeys are the SSE-KMS key ids that exist; others fail with
+	// ErrNoSuchKMSKey.
+	kmsKeys map[string]bool
+	// The last SSE options each kind of call received. Key slices are
+	// copies; the *Ref fields keep the slice the handler passed, so tests
+	// can check that s3api wiped it after use.
+	lastPutSSE     object.SSE
+	lastGetKey     []byte
+	lastGetKeyRef  []byte
+	lastPartKey    []byte
+	lastPartKeyRef []byte
+	lastCopySrcKey []byte
 }
 
 type fakeBucket struct {
@@ -36,17 +49,22 @@ type fakeBucket struct {
 type fakeObject struct {
 	info object.ObjectInfo
 	data []byte
+	// customerKey is the SSE-C key (the fake keeps it; the real layer
+	// keeps only a MAC).
+	customerKey []byte
 }
 
 type fakeUpload struct {
 	bucket, key string
 	opts        object.PutOptions
 	parts       map[int]*fakeObject
+	enc         object.Encryption
+	customerKey []byte
 }
 
 func newFakeLayer() *fakeLayer {
 	return &fakeLayer{buckets: map[string]*fakeBucket{}, uploads: map[string]*fakeUpload{},
-		now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+		now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), kmsKeys: map[string]bool{"testkey-1": true}}
 }
 
 func (f *fakeLayer) bucket(name string) (*fakeBucket, error) {
@@ -137,6 +155,62 @@ func (f *fakeLayer) SetBucketVersioning(_ context.Context, name, state string) e
 	return nil
 }
 
+func (f *fakeLayer) SetBucketEncryption(_ context.Context, name string, enc *object.BucketEncryption) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, err := f.bucket(name)
+	if err != nil {
+		return err
+	}
+	if enc != nil && enc.Mode == object.SSEKMS && enc.KMSKeyID != "" && !f.kmsKeys[enc.KMSKeyID] {
+		return object.ErrNoSuchKMSKey
+	}
+	b.info.Encryption = enc
+	return nil
+}
+
+// resolveSSE applies a write's SSE request (or the bucket default) as the
+// real layer does, returning the version's encryption and SSE-C key copy.
+func (f *fakeLayer) resolveSSE(bucket string, sse object.SSE) (object.Encryption, []byte, error) {
+	f.lastPutSSE = sse
+	f.lastPutSSE.CustomerKey = bytes.Clone(sse.CustomerKey)
+	if sse.Mode == "" {
+		if b := f.buckets[bucket]; b != nil && b.info.Encryption != nil {
+			sse = object.SSE{Mode: b.info.Encryption.Mode, KMSKeyID: b.info.Encryption.KMSKeyID}
+		} else {
+			sse.Mode = object.SSES3
+		}
+	}
+	switch sse.Mode {
+	case object.SSES3:
+	case object.SSEKMS:
+		if sse.KMSKeyID != "" && !f.kmsKeys[sse.KMSKeyID] {
+			return object.Encryption{}, nil, object.ErrNoSuchKMSKey
+		}
+	case object.SSEC:
+		if len(sse.CustomerKey) != 32 {
+			return object.Encryption{}, nil, object.ErrInvalidEncryption
+		}
+		return object.Encryption{Mode: object.SSEC}, bytes.Clone(sse.CustomerKey), nil
+	default:
+		return object.Encryption{}, nil, object.ErrInvalidEncryption
+	}
+	return object.Encryption{Mode: sse.Mode, KMSKeyID: sse.KMSKeyID}, nil, nil
+}
+
+// checkCustomerKey applies the layer's SSE-C read rules.
+func checkCustomerKey(enc object.Encryption, stored, given []byte) error {
+	switch {
+	case enc.Mode != object.SSEC && given != nil:
+		return object.ErrSSECustomerKeyNotExpected
+	case enc.Mode == object.SSEC && given == nil:
+		return object.ErrSSECustomerKeyMissing
+	case enc.Mode == object.SSEC && !bytes.Equal(stored, given):
+		return object.ErrSSECustomerKeyMismatch
+	}
+	return nil
+}
+
 func (f *fakeLayer) store(bucket, key string, r io.Reader, size int64, opts object.PutOptions) (*fakeObject, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
@@ -183,10 +257,15 @@ func (f *fakeLayer) PutObject(_ context.Context, bucket, key string, r io.Reader
 	if opts.IfMatch != "" && (cur == nil || cur.info.ETag != opts.IfMatch) {
 		return object.ObjectInfo{}, object.ErrPreconditionFailed
 	}
+	enc, ck, err := f.resolveSSE(bucket, opts.SSE)
+	if err != nil {
+		return object.ObjectInfo{}, err
+	}
 	o, err := f.store(bucket, key, r, size, opts)
 	if err != nil {
 		return object.ObjectInfo{}, err
 	}
+	o.info.Encryption, o.customerKey = enc, ck
 	if b.info.Versioning == object.VersioningEnabled {
 		f.seq++
 		o.info.VersionID = fmt.Sprintf("v%d", f.seq)
@@ -207,12 +286,16 @@ func (f *fakeLayer) get(bucket, key string, opts object.GetOptions) (*fakeObject
 	if opts.VersionID != "" && opts.VersionID != o.info.VersionID {
 		return nil, object.ErrNoSuchVersion
 	}
+	if err := checkCustomerKey(o.info.Encryption, o.customerKey, opts.CustomerKey); err != nil {
+		return nil, err
+	}
 	return o, nil
 }
 
 func (f *fakeLayer) GetObject(_ context.Context, bucket, key string, opts object.GetOptions) (object.ObjectInfo, io.ReadCloser, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.lastGetKey, f.lastGetKeyRef = bytes.Clone(opts.CustomerKey), opts.CustomerKey
 	o, err := f.get(bucket, key, opts)
 	if err != nil {
 		return object.ObjectInfo{}, nil, err
@@ -240,6 +323,7 @@ func (f *fakeLayer) GetObject(_ context.Context, bucket, key string, opts object
 func (f *fakeLayer) HeadObject(_ context.Context, bucket, key string, opts object.GetOptions) (object.ObjectInfo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.lastGetKey, f.lastGetKeyRef = bytes.Clone(opts.CustomerKey), opts.CustomerKey
 	o, err := f.get(bucket, key, opts)
 	if err != nil {
 		return object.ObjectInfo{}, err
@@ -266,7 +350,8 @@ func (f *fakeLayer) DeleteObject(_ context.Context, bucket, key string, opts obj
 
 func (f *fakeLayer) CopyObject(_ context.Context, src object.CopySource, dstBucket, dstKey string, opts object.PutOptions) (object.ObjectInfo, error) {
 	f.mu.Lock()
-	s, err := f.get(src.Bucket, src.Key, object.GetOptions{VersionID: src.VersionID})
+	f.lastCopySrcKey = bytes.Clone(src.CustomerKey)
+	s, err := f.get(src.Bucket, src.Key, object.GetOptions{VersionID: src.VersionID, CustomerKey: src.CustomerKey})
 	f.mu.Unlock()
 	if err != nil {
 		return object.ObjectInfo{}, err
@@ -356,9 +441,13 @@ func (f *fakeLayer) NewMultipartUpload(_ context.Context, bucket, key string, op
 	if _, err := f.bucket(bucket); err != nil {
 		return "", err
 	}
+	enc, ck, err := f.resolveSSE(bucket, opts.SSE)
+	if err != nil {
+		return "", err
+	}
 	f.seq++
 	id := fmt.Sprintf("upload%d", f.seq)
-	f.uploads[id] = &fakeUpload{bucket: bucket, key: key, opts: opts, parts: map[int]*fakeObject{}}
+	f.uploads[id] = &fakeUpload{bucket: bucket, key: key, opts: opts, parts: map[int]*fakeObject{}, enc: enc, customerKey: ck}
 	return id, nil
 }
 
@@ -375,6 +464,10 @@ func (f *fakeLayer) PutObjectPart(_ context.Context, bucket, key, id string, n i
 	defer f.mu.Unlock()
 	u, err := f.upload(bucket, key, id)
 	if err != nil {
+		return object.PartInfo{}, err
+	}
+	f.lastPartKey, f.lastPartKeyRef = bytes.Clone(opts.CustomerKey), opts.CustomerKey
+	if err := checkCustomerKey(u.enc, u.customerKey, opts.CustomerKey); err != nil {
 		return object.PartInfo{}, err
 	}
 	o, err := f.store(bucket, key, r, size, object.PutOptions{ExpectMD5: opts.ExpectMD5})
@@ -410,7 +503,7 @@ func (f *fakeLayer) CompleteMultipartUpload(_ context.Context, bucket, key, id s
 	b := f.buckets[bucket]
 	o := &fakeObject{data: data, info: object.ObjectInfo{Bucket: bucket, Key: key, Size: int64(len(data)), ModTime: f.now,
 		ETag: fmt.Sprintf("%x-%d", md5.Sum(data), len(parts)), PartsCount: len(parts), Parts: infoParts, IsLatest: true,
-		ContentType: u.opts.ContentType}}
+		ContentType: u.opts.ContentType, Encryption: u.enc}, customerKey: u.customerKey}
 	b.objects[key] = o
 	delete(f.uploads, id)
 	return o.info, nil

@@ -78,6 +78,9 @@ func FuzzXMLBodies(f *testing.F) {
 		`<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tagging>`,
 		`<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>`,
 		`<CreateBucketConfiguration><LocationConstraint>eu-west-1</LocationConstraint></CreateBucketConfiguration>`,
+		`<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>`,
+		`<ServerSideEncryptionConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>aws:kms</SSEAlgorithm><KMSMasterKeyID>testkey-1</KMSMasterKeyID></ApplyServerSideEncryptionByDefault><BucketKeyEnabled>true</BucketKeyEnabled></Rule></ServerSideEncryptionConfiguration>`,
+		`<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>aws:kms:dsse</SSEAlgorithm></ApplyServerSideEncryptionByDefault></Rule><Rule/></ServerSideEncryptionConfiguration>`,
 		`<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><Tagging>&a;</Tagging>`,
 		``,
 	}
@@ -126,6 +129,22 @@ func FuzzXMLBodies(f *testing.F) {
 		}
 		if _, err := parseCreateBucket(b); err != nil && !isS3(err) {
 			t.Fatalf("create bucket: %v", err)
+		}
+		if enc, err := parseBucketEncryption(b); err != nil {
+			if !isS3(err) {
+				t.Fatalf("bucket encryption: %v", err)
+			}
+		} else {
+			switch {
+			case enc == nil:
+				t.Fatal("bucket encryption: nil configuration accepted")
+			case enc.Mode != object.SSES3 && enc.Mode != object.SSEKMS:
+				t.Fatalf("bucket encryption: mode %q accepted", enc.Mode)
+			case enc.Mode == object.SSES3 && enc.KMSKeyID != "":
+				t.Fatalf("bucket encryption: SSE-S3 with key id %q accepted", enc.KMSKeyID)
+			case len(enc.KMSKeyID) > maxKMSKeyIDLen:
+				t.Fatalf("bucket encryption: %d-byte key id accepted", len(enc.KMSKeyID))
+			}
 		}
 	})
 }

@@ -91,12 +91,15 @@ func (r *request) parseChecksums() (checksumOptions, error) {
 // unsupportedWriteHeaders are request headers whose feature coffer does not
 // implement yet: a write naming one fails with 501 rather than silently
 // ignoring a compliance or security request.
+//
+// x-amz-server-side-encryption-context (an SSE-KMS encryption context) is
+// among them: accepting it without binding it to the data key would
+// silently drop what the client asked for.
 var unsupportedWriteHeaders = []string{
 	"x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date", "x-amz-object-lock-legal-hold",
-	"x-amz-server-side-encryption-customer-algorithm", "x-amz-server-side-encryption-aws-kms-key-id",
+	"x-amz-server-side-encryption-context",
 	"x-amz-website-redirect-location", "x-amz-grant-full-control", "x-amz-grant-read",
 	"x-amz-grant-read-acp", "x-amz-grant-write-acp", "x-amz-grant-write",
-	"x-amz-copy-source-server-side-encryption-customer-algorithm",
 }
 
 // checkUnsupported refuses requests carrying headers of unimplemented features.
@@ -105,13 +108,6 @@ func (r *request) checkUnsupported() error {
 		if r.header(h) != "" {
 			return errCode("NotImplemented", "The "+h+" header is not implemented.")
 		}
-	}
-	switch v := r.header("x-amz-server-side-encryption"); v {
-	case "":
-	default:
-		// Encryption at rest arrives with the encryption issue; until then a
-		// request for it is refused rather than silently not honoured.
-		return errCode("NotImplemented", "Server-side encryption "+v+" is not implemented.")
 	}
 	switch v := r.header("x-amz-acl"); v {
 	case "", "private", "bucket-owner-full-control":
@@ -193,7 +189,9 @@ func (r *request) setChecksumHeaders(sums map[string]string) {
 }
 
 // setObjectHeaders writes the headers GetObject and HeadObject return.
-func (r *request) setObjectHeaders(info object.ObjectInfo) {
+// ranged is true for a Range response: it carries no whole-object checksum,
+// as on S3 (clients would validate it against the partial body).
+func (r *request) setObjectHeaders(info object.ObjectInfo, ranged bool) {
 	h := &r.ctx.Response.Header
 	h.Set("ETag", quoteETag(info.ETag))
 	h.Set("Last-Modified", httpDate(info.ModTime))
@@ -225,7 +223,7 @@ func (r *request) setObjectHeaders(info object.ObjectInfo) {
 	if len(info.Tags) > 0 {
 		h.Set("x-amz-tagging-count", strconv.Itoa(len(info.Tags)))
 	}
-	if strings.EqualFold(r.header("x-amz-checksum-mode"), "ENABLED") {
+	if !ranged && strings.EqualFold(r.header("x-amz-checksum-mode"), "ENABLED") {
 		r.setChecksumHeaders(info.Checksums)
 	}
 	if r.auth != nil && !r.auth.Anonymous {

@@ -24,6 +24,12 @@ func createMultipartUpload(r *request) error {
 	if err != nil {
 		return err
 	}
+	sse, err := r.parseWriteSSE()
+	if err != nil {
+		return err
+	}
+	defer sse.customer.wipe()
+	opts.SSE = sse.sse
 	if v := r.header("x-amz-checksum-algorithm"); v != "" {
 		a, ok := checksumAlgorithms[strings.ToLower(v)]
 		if !ok {
@@ -44,6 +50,15 @@ func createMultipartUpload(r *request) error {
 		r.setHeader("x-amz-checksum-algorithm", opts.ChecksumAlgorithm)
 		r.setHeader("x-amz-checksum-type", "COMPOSITE")
 	}
+	// The layer returns no ObjectInfo here: report what the request asked
+	// for or, without SSE headers, the bucket default the layer applies.
+	enc := encryptionOf(opts.SSE)
+	if enc.Mode == "" {
+		if bi, err := r.s.layer.GetBucketInfo(r.c, r.bucket); err == nil {
+			enc = bucketDefaultEncryption(bi.Encryption)
+		}
+	}
+	r.setSSEHeaders(enc, sse.customer.sentMD5(), sse.bucketKey)
 	return r.writeXML(200, initiateResult{NS: s3NS, Bucket: r.bucket, Key: r.key, UploadID: id})
 }
 
@@ -66,6 +81,11 @@ func uploadPart(r *request) error {
 	if err != nil {
 		return err
 	}
+	ck, err := r.parseCustomerKey(hdrSSECPrefix)
+	if err != nil {
+		return err
+	}
+	defer ck.wipe()
 	cs, err := r.parseChecksums()
 	if err != nil {
 		return err
@@ -77,7 +97,7 @@ func uploadPart(r *request) error {
 	if size > maxObjectSize {
 		return errCode("EntityTooLarge", "")
 	}
-	opts := object.PartOptions{ExpectMD5: cs.md5, ExpectSHA256: r.expectSHA256(), ChecksumAlgorithm: cs.algorithm,
+	opts := object.PartOptions{CustomerKey: ck.bytes(), ExpectMD5: cs.md5, ExpectSHA256: r.expectSHA256(), ChecksumAlgorithm: cs.algorithm,
 		ExpectChecksum: cs.expect, TrailingChecksum: cs.trailing}
 	pi, err := r.s.layer.PutObjectPart(r.c, r.bucket, r.key, id, n, r.body(), size, opts)
 	if err != nil {
@@ -85,6 +105,7 @@ func uploadPart(r *request) error {
 	}
 	r.setHeader("ETag", quoteETag(pi.ETag))
 	r.setChecksumHeaders(pi.Checksums)
+	r.setPartSSEHeaders(pi.Encryption, ck)
 	return r.writeStatus(200)
 }
 
@@ -150,7 +171,18 @@ func uploadPartCopy(r *request) error {
 	if src.Range, err = parseCopyRange(r.header("x-amz-copy-source-range")); err != nil {
 		return err
 	}
-	info, rc, err := r.s.layer.GetObject(r.c, src.Bucket, src.Key, object.GetOptions{VersionID: src.VersionID, Range: src.Range})
+	srcKey, err := r.parseCustomerKey(hdrCopySSECPrefix)
+	if err != nil {
+		return err
+	}
+	defer srcKey.wipe()
+	src.CustomerKey = srcKey.bytes()
+	dstKey, err := r.parseCustomerKey(hdrSSECPrefix)
+	if err != nil {
+		return err
+	}
+	defer dstKey.wipe()
+	info, rc, err := r.s.layer.GetObject(r.c, src.Bucket, src.Key, object.GetOptions{VersionID: src.VersionID, Range: src.Range, CustomerKey: src.CustomerKey})
 	if err != nil {
 		return err
 	}
@@ -168,13 +200,14 @@ func uploadPartCopy(r *request) error {
 	if size > maxObjectSize {
 		return errCode("EntityTooLarge", "")
 	}
-	pi, err := r.s.layer.PutObjectPart(r.c, r.bucket, r.key, id, n, io.LimitReader(rc, size), size, object.PartOptions{})
+	pi, err := r.s.layer.PutObjectPart(r.c, r.bucket, r.key, id, n, io.LimitReader(rc, size), size, object.PartOptions{CustomerKey: dstKey.bytes()})
 	if err != nil {
 		return err
 	}
 	if info.VersionID != "" {
 		r.setHeader("x-amz-copy-source-version-id", info.VersionID)
 	}
+	r.setPartSSEHeaders(pi.Encryption, dstKey)
 	res := copyResult{XMLName: xmlName("CopyPartResult"), LastModified: iso8601(pi.ModTime), ETag: quoteETag(pi.ETag)}
 	res.checksumXML = checksumsXML(pi.Checksums)
 	return r.writeXML(200, res)
@@ -206,6 +239,13 @@ func completeMultipartUpload(r *request) error {
 	if opts.IfNoneMatchStar, opts.IfMatch, err = r.parseWriteConditions(); err != nil {
 		return err
 	}
+	// SDKs may repeat an SSE-C upload's key here; it is validated and its
+	// MD5 echoed, but the layer needs no key to assemble parts.
+	ck, err := r.parseCustomerKey(hdrSSECPrefix)
+	if err != nil {
+		return err
+	}
+	ck.wipe()
 	info, err := r.s.layer.CompleteMultipartUpload(r.c, r.bucket, r.key, id, parts, opts)
 	if err != nil {
 		return err
@@ -213,6 +253,7 @@ func completeMultipartUpload(r *request) error {
 	if info.VersionID != "" {
 		r.setHeader("x-amz-version-id", info.VersionID)
 	}
+	r.setSSEHeaders(info.Encryption, ck.sentMD5(), "")
 	scheme := "http"
 	if r.ctx.IsTLS() {
 		scheme = "https"

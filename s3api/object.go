@@ -17,6 +17,12 @@ func putObject(r *request) error {
 	if err != nil {
 		return err
 	}
+	sse, err := r.parseWriteSSE()
+	if err != nil {
+		return err
+	}
+	defer sse.customer.wipe()
+	opts.SSE = sse.sse
 	cs, err := r.parseChecksums()
 	if err != nil {
 		return err
@@ -42,6 +48,7 @@ func putObject(r *request) error {
 		r.setHeader("x-amz-version-id", info.VersionID)
 	}
 	r.setChecksumHeaders(info.Checksums)
+	r.setSSEHeaders(info.Encryption, sse.customer.sentMD5(), sse.bucketKey)
 	return r.writeStatus(200)
 }
 
@@ -100,6 +107,19 @@ func (r *request) readObject(head bool) error {
 	if err != nil {
 		return err
 	}
+	ck, err := r.parseReadSSE()
+	if err != nil {
+		return err
+	}
+	// The key is wiped when the handler returns, or, for a streamed body,
+	// when fasthttp closes the stream after sending it.
+	wipeKey := true
+	defer func() {
+		if wipeKey {
+			ck.wipe()
+		}
+	}()
+	opts.CustomerKey = ck.bytes()
 	rangeHdr := r.header("Range")
 	if n > 0 && rangeHdr != "" {
 		return errCode("InvalidRequest", "Cannot specify both Range header and partNumber query parameter")
@@ -119,7 +139,7 @@ func (r *request) readObject(head bool) error {
 		// Conditions still take precedence, and the 416 needs the size.
 		if info.ETag != "" {
 			err = nil
-		} else if hi, herr := r.s.layer.HeadObject(r.c, r.bucket, r.key, object.GetOptions{VersionID: opts.VersionID}); herr == nil {
+		} else if hi, herr := r.s.layer.HeadObject(r.c, r.bucket, r.key, object.GetOptions{VersionID: opts.VersionID, CustomerKey: opts.CustomerKey}); herr == nil {
 			info, err = hi, nil
 		}
 	}
@@ -158,7 +178,8 @@ func (r *request) readObject(head bool) error {
 		status, length = 206, size
 		contentRange = "bytes " + strconv.FormatInt(off, 10) + "-" + strconv.FormatInt(off+size-1, 10) + "/" + strconv.FormatInt(info.Size, 10)
 	}
-	r.setObjectHeaders(info)
+	r.setObjectHeaders(info, opts.Range != nil && contentRange != "")
+	r.setSSEHeaders(info.Encryption, ck.sentMD5(), "")
 	if contentRange != "" {
 		r.setHeader("Content-Range", contentRange)
 	}
@@ -170,6 +191,9 @@ func (r *request) readObject(head bool) error {
 			rc.Close()
 		}
 		return nil
+	}
+	if ck != nil {
+		rc, wipeKey = wipeOnClose{ReadCloser: rc, key: ck}, false
 	}
 	r.ctx.SetBodyStream(rc, int(length)) // fasthttp closes rc after sending
 	return nil
@@ -263,10 +287,22 @@ func copyObject(r *request) error {
 	if err != nil {
 		return err
 	}
+	srcKey, err := r.parseCustomerKey(hdrCopySSECPrefix)
+	if err != nil {
+		return err
+	}
+	defer srcKey.wipe()
+	src.CustomerKey = srcKey.bytes()
 	opts, err := r.parsePutOptions()
 	if err != nil {
 		return err
 	}
+	sse, err := r.parseWriteSSE()
+	if err != nil {
+		return err
+	}
+	defer sse.customer.wipe()
+	opts.SSE = sse.sse
 	if opts.MetadataReplace, err = r.parseDirective("x-amz-metadata-directive"); err != nil {
 		return err
 	}
@@ -286,7 +322,9 @@ func copyObject(r *request) error {
 	if opts.IfNoneMatchStar, opts.IfMatch, err = r.parseWriteConditions(); err != nil {
 		return err
 	}
-	if src.Bucket == r.bucket && src.Key == r.key && src.VersionID == "" && !opts.MetadataReplace {
+	// Copying an object onto itself is how S3 clients change its
+	// encryption, so SSE headers make such a copy legal.
+	if src.Bucket == r.bucket && src.Key == r.key && src.VersionID == "" && !opts.MetadataReplace && opts.SSE.Mode == "" {
 		return errCode("InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}
 	info, err := r.s.layer.CopyObject(r.c, src, r.bucket, r.key, opts)
@@ -302,6 +340,7 @@ func copyObject(r *request) error {
 	if src.VersionID != "" {
 		r.setHeader("x-amz-copy-source-version-id", src.VersionID)
 	}
+	r.setSSEHeaders(info.Encryption, sse.customer.sentMD5(), sse.bucketKey)
 	res := copyResult{XMLName: xmlName("CopyObjectResult"), LastModified: iso8601(info.ModTime), ETag: quoteETag(info.ETag)}
 	res.checksumXML = checksumsXML(info.Checksums)
 	return r.writeXML(200, res)

@@ -133,6 +133,15 @@ func TestRangeReads(t *testing.T) {
 			t.Errorf("Range %s: Content-Range %q", rng, r.header["content-range"])
 		}
 	}
+	// A range response carries no whole-object checksum (clients would
+	// check it against the partial body).
+	expectStatus(t, ts.do("PUT", "/bkt/sum", "0123456789", "x-amz-checksum-crc32", checksumOf(object.ChecksumCRC32, []byte("0123456789"))), 200)
+	if r := ts.do("GET", "/bkt/sum", "", "Range", "bytes=0-3", "x-amz-checksum-mode", "ENABLED"); r.status != 206 || r.header["x-amz-checksum-crc32"] != "" {
+		t.Fatalf("ranged GET with checksum mode: %d %v", r.status, r.header)
+	}
+	if r := ts.do("GET", "/bkt/sum", "", "x-amz-checksum-mode", "ENABLED"); r.header["x-amz-checksum-crc32"] == "" {
+		t.Fatalf("whole GET with checksum mode lacks the checksum: %v", r.header)
+	}
 	h := ts.do("HEAD", "/bkt/k", "", "Range", "bytes=2-4")
 	if h.status != 206 || h.header["content-length"] != "3" || h.header["content-range"] != "bytes 2-4/10" {
 		t.Fatalf("HEAD range %d %v", h.status, h.header)

@@ -32,7 +32,7 @@ type handler func(*request) error
 // not implement yet: any request naming one gets 501 NotImplemented, never a
 // silent 200.
 var unimplementedBucket = []string{
-	"accelerate", "acl", "analytics", "cors", "encryption", "intelligent-tiering",
+	"accelerate", "acl", "analytics", "cors", "intelligent-tiering",
 	"inventory", "lifecycle", "logging", "metadataConfiguration", "metadataTable",
 	"metrics", "notification", "object-lock", "ownershipControls", "policy",
 	"policyStatus", "publicAccessBlock", "replication", "requestPayment",
@@ -81,6 +81,8 @@ func route(r *request, method string) (string, handler) {
 				return "GetBucketVersioning", getBucketVersioning
 			case q.has("tagging"):
 				return "GetBucketTagging", getBucketTagging
+			case q.has("encryption"):
+				return "GetBucketEncryption", getBucketEncryption
 			case q.has("uploads"):
 				return "ListMultipartUploads", listMultipartUploads
 			case q.has("versions"):
@@ -99,11 +101,16 @@ func route(r *request, method string) (string, handler) {
 				return "PutBucketVersioning", putBucketVersioning
 			case q.has("tagging"):
 				return "PutBucketTagging", putBucketTagging
+			case q.has("encryption"):
+				return "PutBucketEncryption", putBucketEncryption
 			}
 			return "CreateBucket", createBucket
 		case "DELETE":
-			if q.has("tagging") {
+			switch {
+			case q.has("tagging"):
 				return "DeleteBucketTagging", deleteBucketTagging
+			case q.has("encryption"):
+				return "DeleteBucketEncryption", deleteBucketEncryption
 			}
 			return "DeleteBucket", deleteBucket
 		case "POST":

@@ -31,7 +31,9 @@ func TestRoute(t *testing.T) {
 		{"PUT", "b", "", "object-lock", "", "NotImplemented"},
 		{"GET", "b", "", "acl", "", "NotImplemented"},
 		{"GET", "b", "", "cors", "", "NotImplemented"},
-		{"GET", "b", "", "encryption", "", "NotImplemented"},
+		{"GET", "b", "", "encryption", "", "GetBucketEncryption"},
+		{"PUT", "b", "", "encryption", "", "PutBucketEncryption"},
+		{"DELETE", "b", "", "encryption", "", "DeleteBucketEncryption"},
 		{"GET", "b", "k", "", "", "GetObject"},
 		{"GET", "b", "k", "tagging", "", "GetObjectTagging"},
 		{"GET", "b", "k", "attributes", "", "GetObjectAttributes"},
@@ -75,13 +77,13 @@ func routeWith(r *request, method, copySource string) (string, handler) {
 func TestNotImplementedEndToEnd(t *testing.T) {
 	ts := newTestServer(t)
 	expectStatus(t, ts.do("PUT", "/bkt", ""), 200)
-	for _, uri := range []string{"/bkt?policy", "/bkt?lifecycle", "/bkt?cors", "/bkt?object-lock", "/bkt?encryption", "/bkt?acl", "/bkt/k?retention", "/bkt/k?legal-hold", "/bkt/k?acl"} {
+	for _, uri := range []string{"/bkt?policy", "/bkt?lifecycle", "/bkt?cors", "/bkt?object-lock", "/bkt?acl", "/bkt/k?retention", "/bkt/k?legal-hold", "/bkt/k?acl"} {
 		for _, m := range []string{"GET", "PUT", "DELETE"} {
 			expectError(t, ts.do(m, uri, ""), 501, "NotImplemented")
 		}
 	}
 	expectError(t, ts.do("PUT", "/bkt/k", "x", "x-amz-object-lock-mode", "COMPLIANCE"), 501, "NotImplemented")
-	expectError(t, ts.do("PUT", "/bkt/k", "x", "x-amz-server-side-encryption", "aws:kms"), 501, "NotImplemented")
+	expectError(t, ts.do("PUT", "/bkt/k", "x", "x-amz-server-side-encryption", "aws:kms", "x-amz-server-side-encryption-context", "e30="), 501, "NotImplemented")
 	expectError(t, ts.do("PUT", "/bkt/k", "x", "If-None-Match", `"abc"`), 501, "NotImplemented")
 	expectError(t, ts.do("GET", "/bkt?list-type=3", ""), 400, "InvalidArgument")
 }

@@ -60,11 +60,27 @@ type Config struct {
 	// Now returns the current time (signature clock checks); default
 	// time.Now.
 	Now func() time.Time
+	// AllowInsecureSSEC accepts SSE-C keys on plain-HTTP connections.
+	// Default false: a request carrying SSE-C headers over plain HTTP is
+	// refused with 400 InvalidRequest, as S3 refuses it, because the key
+	// crossed the network in clear. Set it only where TLS is terminated in
+	// front of coffer or for tests (cmd sets it from --insecure).
+	AllowInsecureSSEC bool
 	// Authenticate replaces signature verification; default a
 	// sigv4.Verifier over Credentials and Region (sigv4.Verify with a
 	// signing-key cache).
 	// It exists for unit tests: production code MUST leave it nil.
 	Authenticate AuthenticateFunc
+	// Mounts routes requests whose path starts with a mount's Prefix to
+	// its Handler instead of the S3 API (e.g. the admin API). Prefixes
+	// must not be valid path-style bucket paths (start them with "/_").
+	Mounts []Mount
+}
+
+// Mount is a handler served beside the S3 API under a path prefix.
+type Mount struct {
+	Prefix  string
+	Handler fasthttp.RequestHandler
 }
 
 // Server serves the S3 API over an object.Layer. Create it with New; it is
@@ -181,6 +197,12 @@ type request struct {
 
 // handle is the fasthttp entry point.
 func (s *Server) handle(ctx *fasthttp.RequestCtx) {
+	for _, m := range s.cfg.Mounts {
+		if strings.HasPrefix(string(ctx.Path()), m.Prefix) {
+			m.Handler(ctx)
+			return
+		}
+	}
 	start := time.Now()
 	s.metrics.inflight.Add(1)
 	defer s.metrics.inflight.Add(-1)

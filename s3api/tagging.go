@@ -68,7 +68,7 @@ func taggingDoc(tags map[string]string) tagging {
 
 // getObjectTagging: GET /bucket/key?tagging.
 func getObjectTagging(r *request) error {
-	info, err := r.s.layer.HeadObject(r.c, r.bucket, r.key, object.GetOptions{VersionID: r.query.get("versionId")})
+	info, err := r.s.layer.HeadObject(r.c, r.bucket, r.key, object.GetOptions{VersionID: r.query.get("versionId"), MetadataOnly: true})
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cofferstore/coffer/admin"
 	"github.com/cofferstore/coffer/crypto/kms"
 	"github.com/cofferstore/coffer/object"
 	"github.com/cofferstore/coffer/s3api"
@@ -74,12 +75,15 @@ func serve(cfg *serverConfig, log *slog.Logger, stdout io.Writer, getenv func(st
 			log.Error("closing the object layer", "err", err)
 		}
 	}()
+	adm := admin.NewServer(layer, creds.lookup(), cfg.Region, creds.AccessKey, log)
 	srv := s3api.New(layer, s3api.Config{
-		Region:        cfg.Region,
-		Domain:        cfg.Domain,
-		Credentials:   creds.lookup(),
-		RootAccessKey: creds.AccessKey,
-		Logger:        log,
+		Region:            cfg.Region,
+		Domain:            cfg.Domain,
+		Credentials:       creds.lookup(),
+		RootAccessKey:     creds.AccessKey,
+		Logger:            log,
+		AllowInsecureSSEC: cfg.Insecure,
+		Mounts:            []s3api.Mount{{Prefix: admin.Prefix, Handler: adm.Handle}},
 	})
 
 	ln, err := net.Listen("tcp", cfg.Address)

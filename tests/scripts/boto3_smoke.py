@@ -208,6 +208,30 @@ def main():
             expect(r["KeyCount"] == 0, "left after delete_objects: %s" % r["KeyCount"])
             expect_error(lambda: s3.delete_bucket(Bucket=bucket), 409, "BucketNotEmpty")
 
+        def t_sse():
+            # Every object is encrypted at rest: SSE-S3 is reported by default.
+            r = s3.put_object(Bucket=bucket, Key="sse/default", Body=small)
+            expect(r.get("ServerSideEncryption") == "AES256", "default PUT SSE %r" % r.get("ServerSideEncryption"))
+            h = s3.head_object(Bucket=bucket, Key="sse/default")
+            expect(h.get("ServerSideEncryption") == "AES256", "default HEAD SSE %r" % h.get("ServerSideEncryption"))
+            r = s3.put_object(Bucket=bucket, Key="sse/aes256", Body=small, ServerSideEncryption="AES256")
+            expect(r.get("ServerSideEncryption") == "AES256", "AES256 PUT SSE %r" % r.get("ServerSideEncryption"))
+            expect(s3.get_object(Bucket=bucket, Key="sse/aes256")["Body"].read() == small, "AES256 content differs")
+            # This server speaks plain HTTP without --insecure: SSE-C is refused.
+            expect_error(lambda: s3.put_object(Bucket=bucket, Key="sse/c", Body=small, SSECustomerAlgorithm="AES256",
+                                               SSECustomerKey=os.urandom(32)), 400, "InvalidRequest")
+            expect_error(lambda: s3.put_object(Bucket=bucket, Key="sse/kms", Body=small, ServerSideEncryption="aws:kms",
+                                               SSEKMSKeyId="no-such-key-for-coffer"), 400, "KMS.NotFoundException")
+            rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+            expect(rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256", "default rule %r" % rule)
+            s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [{
+                "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}]})
+            rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+            expect(rule.get("BucketKeyEnabled") is True, "rule after PUT %r" % rule)
+            s3.delete_bucket_encryption(Bucket=bucket)
+            rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+            expect(rule.get("BucketKeyEnabled") is not True, "rule after DELETE %r" % rule)
+
         def t_cleanup():
             for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
                 objs = [{"Key": o["Key"]} for o in page.get("Contents", [])]
@@ -224,6 +248,7 @@ def main():
                          ("copy_object + managed copy", t_copy),
                          ("presigned URLs via urllib", t_presigned),
                          ("delete_objects", t_delete_objects),
+                         ("server-side encryption", t_sse),
                          ("empty and delete bucket", t_cleanup)):
             try:
                 fn()
