@@ -36,7 +36,13 @@ func runServer(args []string, stdout, stderr io.Writer, getenv func(string) stri
 		fmt.Fprintf(stderr, "coffer server: %v\n", err)
 		return 2
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	// COFFER_LOG_LEVEL: debug, info (default), warn or error.
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(envOr(getenv, "COFFER_LOG_LEVEL", "info"))); err != nil {
+		fmt.Fprintf(stderr, "coffer server: COFFER_LOG_LEVEL: %v\n", err)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	if err := serve(cfg, log, stdout, getenv); err != nil {
 		log.Error("server failed", "err", err)
 		return 1
