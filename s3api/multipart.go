@@ -20,16 +20,11 @@ type initiateResult struct {
 
 // createMultipartUpload: POST /bucket/key?uploads.
 func createMultipartUpload(r *request) error {
-	opts, err := r.parsePutOptions()
-	if err != nil {
-		return err
-	}
-	sse, err := r.parseWriteSSE()
-	if err != nil {
-		return err
-	}
+	opts, sse, err := r.parseWriteOptions()
 	defer sse.customer.wipe()
-	opts.SSE = sse.sse
+	if err != nil {
+		return err
+	}
 	if v := r.header("x-amz-checksum-algorithm"); v != "" {
 		a, ok := checksumAlgorithms[strings.ToLower(v)]
 		if !ok {

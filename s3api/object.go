@@ -13,16 +13,11 @@ import (
 
 // putObject: PUT /bucket/key.
 func putObject(r *request) error {
-	opts, err := r.parsePutOptions()
-	if err != nil {
-		return err
-	}
-	sse, err := r.parseWriteSSE()
-	if err != nil {
-		return err
-	}
+	opts, sse, err := r.parseWriteOptions()
 	defer sse.customer.wipe()
-	opts.SSE = sse.sse
+	if err != nil {
+		return err
+	}
 	cs, err := r.parseChecksums()
 	if err != nil {
 		return err
@@ -293,16 +288,11 @@ func copyObject(r *request) error {
 	}
 	defer srcKey.wipe()
 	src.CustomerKey = srcKey.bytes()
-	opts, err := r.parsePutOptions()
-	if err != nil {
-		return err
-	}
-	sse, err := r.parseWriteSSE()
-	if err != nil {
-		return err
-	}
+	opts, sse, err := r.parseWriteOptions()
 	defer sse.customer.wipe()
-	opts.SSE = sse.sse
+	if err != nil {
+		return err
+	}
 	if opts.MetadataReplace, err = r.parseDirective("x-amz-metadata-directive"); err != nil {
 		return err
 	}

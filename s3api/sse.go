@@ -141,6 +141,19 @@ type sseRequest struct {
 
 // parseWriteSSE reads the encryption headers of PutObject,
 // CreateMultipartUpload and the destination of CopyObject.
+// parseWriteOptions parses the metadata and encryption headers of a write
+// (PutObject, CopyObject destination, CreateMultipartUpload). The caller
+// must defer sse.customer.wipe().
+func (r *request) parseWriteOptions() (object.PutOptions, sseRequest, error) {
+	opts, err := r.parsePutOptions()
+	if err != nil {
+		return opts, sseRequest{}, err
+	}
+	sse, err := r.parseWriteSSE()
+	opts.SSE = sse.sse
+	return opts, sse, err
+}
+
 func (r *request) parseWriteSSE() (sseRequest, error) {
 	var s sseRequest
 	if v := r.header(hdrSSEBucketKey); v != "" {
