@@ -31,6 +31,8 @@ type Engine struct {
 	log    *slog.Logger
 	now    func() time.Time
 	inline int64
+	// compress decides which new writes are compressed.
+	compress compressPolicy
 
 	keyLocks [256]sync.Mutex
 
@@ -68,6 +70,7 @@ func Open(cfg Config) (*Engine, error) {
 		stop:   make(chan struct{}),
 		rewrap: rewrapState{jobs: map[string]*admin.RewrapStatus{}},
 	}
+	e.compress = newCompressPolicy(cfg.Compress)
 	if e.inline == 0 {
 		e.inline = DefaultInlineLimit
 	}

@@ -199,7 +199,7 @@ func (e *Engine) open(ctx context.Context, v *versionRecord, bucket, key string,
 		return io.NopCloser(bytes.NewReader(nil)), nil
 	}
 	if v.Inline || v.DataID != "" {
-		tf, err := openStream(dek, objectLabel, v.Enc.Suite, v.Enc.Nonce)
+		tf, err := openDataStream(dek, objectLabel, v.Enc.Suite, v.Enc.Nonce, v.Comp, v.Size)
 		if err != nil {
 			return nil, err
 		}
@@ -226,7 +226,7 @@ func (e *Engine) open(ctx context.Context, v *versionRecord, bucket, key string,
 		if pEnd <= off || pStart >= off+length || p.Size == 0 {
 			continue
 		}
-		tf, err := openStream(dek, partLabel(p.Number), p.Suite, p.Nonce)
+		tf, err := openDataStream(dek, partLabel(p.Number), p.Suite, p.Nonce, p.Comp, p.Size)
 		if err != nil {
 			return nil, err
 		}
@@ -243,6 +243,9 @@ func (e *Engine) open(ctx context.Context, v *versionRecord, bucket, key string,
 // openData reads a plaintext range of one shard set through transform tf.
 func (e *Engine) openData(tf Transform, id string, storedSize, size, off, length int64) (io.ReadCloser, error) {
 	so, sl := tf.StoredRange(off, length, size)
+	if so+sl > storedSize {
+		return nil, fmt.Errorf("%w: data shorter than recorded", ErrCorruption)
+	}
 	rc, err := e.set.NewReader(id, storedSize, so, sl)
 	if err != nil {
 		return nil, mapErr(err)

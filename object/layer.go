@@ -437,4 +437,7 @@ type Config struct {
 	Logger *slog.Logger
 	// MasterKey is the 32-byte master key that seals tenant keys. Required.
 	MasterKey []byte
+	// Compress selects the writes compressed at rest; the zero value
+	// compresses nothing.
+	Compress CompressConfig
 }

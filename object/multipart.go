@@ -44,7 +44,8 @@ func (e *Engine) NewMultipartUpload(ctx context.Context, bucket, key string, opt
 		}
 	}
 	id := newID()
-	rec := uploadRecord{ID: id, Bucket: bucket, Key: key, Initiated: e.now().UnixNano(), Opts: opts, Enc: enc}
+	rec := uploadRecord{ID: id, Bucket: bucket, Key: key, Initiated: e.now().UnixNano(), Opts: opts, Enc: enc,
+		Compress: e.compress.wants(-1, opts.ContentType, opts.ContentEncoding)}
 	b := metadata.NewBatch()
 	b.Set(uploadKey(bucket, key, id), mustJSON(rec))
 	if err := e.meta.Apply(b); err != nil {
@@ -91,7 +92,7 @@ func (e *Engine) PutObjectPart(ctx context.Context, bucket, key, uploadID string
 	if err != nil {
 		return PartInfo{}, err
 	}
-	tf, suite, nonce, err := newStream(dek, partLabel(n))
+	tf, suite, nonce, err := newDataStream(dek, partLabel(n), up.Compress)
 	kms.Zero(dek)
 	if err != nil {
 		return PartInfo{}, err
@@ -101,7 +102,7 @@ func (e *Engine) PutObjectPart(ctx context.Context, bucket, key, uploadID string
 		return PartInfo{}, err
 	}
 	now := e.now()
-	p := partRecord{Number: n, Size: s.size, StoredSize: s.storedSize, ETag: hex.EncodeToString(s.md5), DataID: s.dataID, ModTime: now.UnixNano(), Suite: suite, Nonce: nonce}
+	p := partRecord{Number: n, Size: s.size, StoredSize: s.storedSize, ETag: hex.EncodeToString(s.md5), DataID: s.dataID, ModTime: now.UnixNano(), Suite: suite, Nonce: nonce, Comp: s.comp}
 	if s.checksum != "" {
 		p.Checksums = map[string]string{alg: s.checksum}
 	}

@@ -36,6 +36,8 @@ type stored struct {
 	inline     []byte // non-nil when the data is inline (may be empty)
 	dataID     string // shard set id when not inline
 	degraded   bool   // some drives missed their shard: heal after commit
+
+	comp *compRecord // compression record, when the transform compressed
 }
 
 // digests carries what the client asked us to verify.
@@ -66,7 +68,7 @@ func (e *Engine) store(r io.Reader, size int64, d digests, allowInline bool, tf 
 			return nil, mapErr(err)
 		}
 		if int64(len(buf)) <= e.inline {
-			if out.inline, err = encodeInline(buf, tf); err != nil {
+			if out.inline, out.comp, err = encodeInline(buf, tf); err != nil {
 				return nil, err
 			}
 		} else {
@@ -92,6 +94,7 @@ func (e *Engine) store(r io.Reader, size int64, d digests, allowInline bool, tf 
 			w.Abort()
 			return nil, mapErr(err)
 		}
+		out.comp = encoderComp(enc)
 		n, err := w.Close()
 		if err != nil {
 			return nil, mapErr(err)
@@ -111,7 +114,7 @@ func (e *Engine) store(r io.Reader, size int64, d digests, allowInline bool, tf 
 }
 
 // encodeInline applies the transform to a small plaintext held in memory.
-func encodeInline(p []byte, tf Transform) ([]byte, error) {
+func encodeInline(p []byte, tf Transform) ([]byte, *compRecord, error) {
 	var b bytes.Buffer
 	enc, err := tf.NewEncoder(&b)
 	if err == nil {
@@ -121,9 +124,9 @@ func encodeInline(p []byte, tf Transform) ([]byte, error) {
 		err = enc.Close()
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return b.Bytes(), nil
+	return b.Bytes(), encoderComp(enc), nil
 }
 
 // discard drops uncommitted data.
@@ -158,7 +161,7 @@ func (e *Engine) newVersion(s *stored, opts PutOptions, enc *encRecord) *version
 		ContentDisp: opts.ContentDisposition, ContentLang: opts.ContentLanguage,
 		CacheControl: opts.CacheControl, Expires: opts.Expires,
 		StorageClass: opts.StorageClass, UserMeta: opts.UserMeta, Tags: opts.Tags,
-		StoredSize: s.storedSize, Enc: enc,
+		StoredSize: s.storedSize, Enc: enc, Comp: s.comp,
 	}
 	if s.checksum != "" {
 		v.Checksums = map[string]string{opts.ChecksumAlgorithm: s.checksum}
@@ -192,7 +195,7 @@ func (e *Engine) PutObject(ctx context.Context, bucket, key string, r io.Reader,
 		return ObjectInfo{}, err
 	}
 	defer kms.Zero(dek)
-	tf, suite, nonce, err := newStream(dek, objectLabel)
+	tf, suite, nonce, err := newDataStream(dek, objectLabel, e.compress.wants(size, opts.ContentType, opts.ContentEncoding))
 	if err != nil {
 		return ObjectInfo{}, err
 	}

@@ -152,6 +152,9 @@ type versionRecord struct {
 	// Enc is the encryption record: the sealed data key and the stream
 	// parameters. Every version that holds data has one.
 	Enc *encRecord `json:"enc,omitempty"`
+	// Comp is the compression record of single-part and inline data that
+	// was compressed (compress.go); parts carry their own.
+	Comp *compRecord `json:"comp,omitempty"`
 
 	data []byte // inline data (not in JSON)
 }
@@ -169,6 +172,8 @@ type partRecord struct {
 	// is derived from the upload's data key and the part number).
 	Suite byte   `json:"suite,omitempty"`
 	Nonce []byte `json:"nonce,omitempty"`
+	// Comp is the part's compression record when it was compressed.
+	Comp *compRecord `json:"comp,omitempty"`
 }
 
 // uploadRecord is an in-progress multipart upload.
@@ -179,6 +184,9 @@ type uploadRecord struct {
 	Initiated int64      `json:"init"`
 	Opts      PutOptions `json:"opts"`
 	Enc       *encRecord `json:"enc"`
+	// Compress says the upload's parts are compressed (decided at
+	// NewMultipartUpload from the Content-Type).
+	Compress bool `json:"comp,omitempty"`
 }
 
 // bucketRecord is a bucket.

@@ -4,7 +4,7 @@ import "io"
 
 // Transform is the stage between the client's byte stream and the erasure
 // encoder: chunked AEAD encryption (streamTransform, encrypt.go) for every
-// stored byte; compression will slot in before it.
+// stored byte, optionally preceded by S2 compression (compress.go).
 //
 // A Transform MUST let a range read map plaintext offsets to the stored
 // bytes it needs (StoredRange), so that a Range GET reads only the blocks it

@@ -25,6 +25,10 @@ type serverConfig struct {
 	Insecure    bool
 	ConfigDir   string
 	InlineLimit int64
+	// Compress turns on compression at rest of the CompressTypes (nil: the
+	// object layer's default list).
+	Compress      bool
+	CompressTypes []string
 	// MasterKey is the decoded master key (32 bytes) or nil when none was
 	// given. It is validated here; the object layer does not take it yet.
 	MasterKey []byte
@@ -86,6 +90,8 @@ func parseServerConfig(args []string, getenv func(string) string, output io.Writ
 	fs.BoolVar(&c.Insecure, "insecure", envBool("COFFER_INSECURE"), "allow plain HTTP on a non-loopback address (env COFFER_INSECURE)")
 	fs.StringVar(&c.ConfigDir, "config-dir", getenv("COFFER_CONFIG_DIR"), "`directory` of server state such as root-credentials; default ./coffer-data without drives, else the parent of the first drive (env COFFER_CONFIG_DIR)")
 	fs.Int64Var(&c.InlineLimit, "inline-limit", envInt("COFFER_INLINE_LIMIT", 0), "largest object stored inline in metadata, in bytes; 0 = default 128 KiB, <0 disables (env COFFER_INLINE_LIMIT)")
+	fs.BoolVar(&c.Compress, "compress", envBool("COFFER_COMPRESS"), "compress new objects of compressible content types at rest, before encryption (env COFFER_COMPRESS)")
+	compressTypes := fs.String("compress-types", getenv("COFFER_COMPRESS_TYPES"), "comma-separated Content-Type `prefixes` to compress; empty = text/ and common text formats such as application/json (env COFFER_COMPRESS_TYPES)")
 	masterKeyFile := fs.String("master-key-file", getenv("COFFER_MASTER_KEY_FILE"), "`file` holding the base64 master key (env COFFER_MASTER_KEY_FILE; COFFER_MASTER_KEY holds the key itself)")
 	if envErr != nil {
 		return nil, envErr
@@ -94,6 +100,11 @@ func parseServerConfig(args []string, getenv func(string) string, output io.Writ
 		return nil, err
 	}
 	c.Parity = *parity
+	for _, t := range strings.Split(*compressTypes, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			c.CompressTypes = append(c.CompressTypes, t)
+		}
+	}
 	c.Drives = fs.Args()
 	if len(c.Drives) == 0 {
 		c.defaultDrives = true

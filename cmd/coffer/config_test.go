@@ -202,3 +202,18 @@ func TestSubcommands(t *testing.T) {
 		t.Fatalf("server refusal: %d %q", code, errb.String())
 	}
 }
+
+func TestCompressFlags(t *testing.T) {
+	c, err := parseServerConfig(nil, env(map[string]string{"COFFER_COMPRESS": "true", "COFFER_COMPRESS_TYPES": "text/, application/json"}), &bytes.Buffer{})
+	if err != nil || !c.Compress || len(c.CompressTypes) != 2 || c.CompressTypes[1] != "application/json" {
+		t.Fatalf("env: %v %+v %q", err, c.Compress, c.CompressTypes)
+	}
+	c, err = parseServerConfig([]string{"--compress=false"}, env(map[string]string{"COFFER_COMPRESS": "true"}), &bytes.Buffer{})
+	if err != nil || c.Compress {
+		t.Fatalf("flag beats env: %v %v", err, c.Compress)
+	}
+	c, _ = parseServerConfig(nil, env(nil), &bytes.Buffer{})
+	if c.Compress {
+		t.Fatal("compression must default to off")
+	}
+}

@@ -72,7 +72,8 @@ func serve(cfg *serverConfig, log *slog.Logger, stdout io.Writer, getenv func(st
 			return fmt.Errorf("master key: %w", err)
 		}
 	}
-	layer, err := object.Open(object.Config{Drives: cfg.Drives, Parity: cfg.Parity, InlineLimit: cfg.InlineLimit, Logger: log, MasterKey: master})
+	layer, err := object.Open(object.Config{Drives: cfg.Drives, Parity: cfg.Parity, InlineLimit: cfg.InlineLimit, Logger: log, MasterKey: master,
+		Compress: object.CompressConfig{Enabled: cfg.Compress, ContentTypes: cfg.CompressTypes}})
 	if err != nil {
 		return fmt.Errorf("open drives: %w", err)
 	}

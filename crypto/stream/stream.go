@@ -149,7 +149,8 @@ func (p Params) Format(f fmt.State, verb rune) {
 // DeriveKey derives a KeySize stream key from a data key (DEK) and a context label with
 // HKDF-SHA256 (RFC 5869): salt empty, info = label, output 32 bytes. Labels used by coffer
 // are "coffer object" for an object version's data and "coffer part N" (N decimal, no
-// padding) for multipart part N, so every part has its own key.
+// padding) for multipart part N, so every part has its own key; a compressed stream uses
+// "<label> s2" for its encryption key and "<label> s2 index" for its index MAC.
 //
 // dek MUST be a uniformly random secret of at least 16 (normally 32) bytes; DeriveKey
 // panics on a shorter one, which is a programming error. The result is a fresh slice the
