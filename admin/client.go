@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/cofferstore/coffer/iam"
 )
 
 // Client calls the admin API of a coffer server.
@@ -106,6 +107,82 @@ func (c *Client) ListKeys(ctx context.Context, tenant string) ([]KeyStatus, erro
 		q.Set("tenant", tenant)
 	}
 	return ks, c.do(ctx, "GET", "kms/keys", q, nil, &ks)
+}
+
+// CreateTenant creates a tenant; the answer holds its first admin's key.
+func (c *Client) CreateTenant(ctx context.Context, id string) (TenantCreated, error) {
+	var out TenantCreated
+	return out, c.do(ctx, "POST", "tenants", nil, map[string]string{"id": id}, &out)
+}
+
+// Tenants lists tenants (root: all; a tenant admin: its own).
+func (c *Client) Tenants(ctx context.Context) ([]iam.Tenant, error) {
+	var out []iam.Tenant
+	return out, c.do(ctx, "GET", "tenants", nil, nil, &out)
+}
+
+// TenantInfo describes one tenant.
+func (c *Client) TenantInfo(ctx context.Context, id string) (iam.Tenant, error) {
+	var out iam.Tenant
+	return out, c.do(ctx, "GET", "tenants/info", url.Values{"tenant": {id}}, nil, &out)
+}
+
+// DeleteTenant deletes a tenant that owns no bucket.
+func (c *Client) DeleteTenant(ctx context.Context, id string) error {
+	return c.do(ctx, "DELETE", "tenants", url.Values{"tenant": {id}}, nil, nil)
+}
+
+// CreateUser adds a user (admin: a tenant administrator).
+func (c *Client) CreateUser(ctx context.Context, tenant, name string, admin bool) (iam.User, error) {
+	var out iam.User
+	return out, c.do(ctx, "POST", "users", nil, map[string]any{"tenant": tenant, "name": name, "admin": admin}, &out)
+}
+
+// Users lists users.
+func (c *Client) Users(ctx context.Context, tenant string) ([]iam.User, error) {
+	var out []iam.User
+	return out, c.do(ctx, "GET", "users", url.Values{"tenant": {tenant}}, nil, &out)
+}
+
+// DeleteUser deletes a user and its keys.
+func (c *Client) DeleteUser(ctx context.Context, tenant, name string) error {
+	return c.do(ctx, "DELETE", "users", url.Values{"tenant": {tenant}, "name": {name}}, nil, nil)
+}
+
+// DisableUser disables (or re-enables) a user.
+func (c *Client) DisableUser(ctx context.Context, tenant, name string, disabled bool) (iam.User, error) {
+	var out iam.User
+	return out, c.do(ctx, "POST", "users/disable", nil, map[string]any{"tenant": tenant, "name": name, "disabled": disabled}, &out)
+}
+
+// CreateAccessKey adds an access key to a user; the secret is shown once.
+func (c *Client) CreateAccessKey(ctx context.Context, tenant, user string, expires *time.Time) (iam.NewKey, error) {
+	var out iam.NewKey
+	return out, c.do(ctx, "POST", "keys", nil, map[string]any{"tenant": tenant, "user": user, "expires": expires}, &out)
+}
+
+// AccessKeys lists access keys (without secrets).
+func (c *Client) AccessKeys(ctx context.Context, tenant, user string) ([]iam.AccessKey, error) {
+	var out []iam.AccessKey
+	return out, c.do(ctx, "GET", "keys", url.Values{"tenant": {tenant}, "user": {user}}, nil, &out)
+}
+
+// RevokeAccessKey revokes an access key at once.
+func (c *Client) RevokeAccessKey(ctx context.Context, tenant, accessKey string) (iam.AccessKey, error) {
+	var out iam.AccessKey
+	return out, c.do(ctx, "POST", "keys/revoke", nil, map[string]string{"tenant": tenant, "accessKey": accessKey}, &out)
+}
+
+// SetPolicy sets (doc non-nil) or removes a user's named identity policy.
+func (c *Client) SetPolicy(ctx context.Context, tenant, user, name string, doc json.RawMessage) (iam.User, error) {
+	var out iam.User
+	return out, c.do(ctx, "PUT", "policy", nil, map[string]any{"tenant": tenant, "user": user, "name": name, "document": doc}, &out)
+}
+
+// Policies returns a user's identity policies by name.
+func (c *Client) Policies(ctx context.Context, tenant, user string) (map[string]json.RawMessage, error) {
+	var out map[string]json.RawMessage
+	return out, c.do(ctx, "GET", "policy", url.Values{"tenant": {tenant}, "user": {user}}, nil, &out)
 }
 
 // RotateKey makes a new key version and starts re-sealing data keys.

@@ -1,7 +1,9 @@
 // Package admin is coffer's administration API and its client: JSON over
 // HTTP under a reserved path prefix on the S3 port, authenticated with
-// SigV4 like every S3 request. Only the root account may call it for now;
-// tenant administrators arrive with the access-control issue.
+// SigV4 like every S3 request. Root may call everything; a tenant
+// administrator may manage its own tenant's users, keys and policies; any
+// other caller is refused (403), and a tenant administrator naming another
+// tenant gets the same answer as for a tenant that does not exist.
 //
 // The prefix "/_coffer/admin/v1/" can never collide with a path-style S3
 // request, because "_" is not allowed in bucket names.
@@ -13,12 +15,14 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/cofferstore/coffer/iam"
 	"github.com/cofferstore/coffer/s3api/sigv4"
 	"github.com/valyala/fasthttp"
 )
@@ -88,22 +92,39 @@ var (
 	ErrInvalid  = errors.New("admin: invalid argument")
 )
 
+// Resolver maps an access key to its secret and principal (root included).
+type Resolver func(accessKey string) (secret string, p iam.Principal, ok bool)
+
+// BucketCounter reports how many buckets a tenant owns (a tenant that owns
+// buckets cannot be deleted).
+type BucketCounter func(ctx context.Context, tenant string) (int, error)
+
 // Server serves the admin API.
 type Server struct {
 	km       KeyManager
+	ids      *iam.IAM
+	buckets  BucketCounter
+	resolve  Resolver
 	verifier *sigv4.Verifier
-	root     string
 	log      *slog.Logger
 	now      func() time.Time
+	// PolicyValidator checks identity policy documents before they are
+	// stored (default: well-formed JSON with a Statement); the server sets
+	// the full policy parser.
+	PolicyValidator func(doc []byte) error
 }
 
-// NewServer returns the admin API over km. Requests are verified with
-// lookup in region; only rootAccessKey is authorised.
-func NewServer(km KeyManager, lookup sigv4.CredentialLookup, region, rootAccessKey string, log *slog.Logger) *Server {
+// NewServer returns the admin API over km and ids. Requests are verified
+// with resolve in region.
+func NewServer(km KeyManager, ids *iam.IAM, buckets BucketCounter, resolve Resolver, region string, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Server{km: km, verifier: sigv4.NewVerifier(lookup, region, 0), root: rootAccessKey, log: log, now: time.Now}
+	lookup := func(ak string) (string, bool) {
+		secret, _, ok := resolve(ak)
+		return secret, ok
+	}
+	return &Server{km: km, ids: ids, buckets: buckets, resolve: resolve, verifier: sigv4.NewVerifier(lookup, region, 0), log: log, now: time.Now, PolicyValidator: basicPolicyCheck}
 }
 
 // Handle serves one admin request.
@@ -130,19 +151,19 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 
 func classify(err error) *Error {
 	switch {
-	case errors.Is(err, ErrConflict):
+	case errors.Is(err, ErrConflict), errors.Is(err, iam.ErrExists):
 		return &Error{http.StatusConflict, "Conflict", err.Error()}
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, ErrNotFound), errors.Is(err, iam.ErrNotFound):
 		return &Error{http.StatusNotFound, "NotFound", err.Error()}
-	case errors.Is(err, ErrInvalid):
+	case errors.Is(err, ErrInvalid), errors.Is(err, iam.ErrInvalid):
 		return &Error{http.StatusBadRequest, "InvalidArgument", err.Error()}
 	}
 	return &Error{http.StatusInternalServerError, "InternalError", "internal error"}
 }
 
-// authenticate verifies the SigV4 signature and the payload hash, and
-// allows only root.
-func (s *Server) authenticate(ctx *fasthttp.RequestCtx, body []byte) error {
+// authenticate verifies the SigV4 signature and the payload hash and
+// returns the caller; only root and tenant administrators get through.
+func (s *Server) authenticate(ctx *fasthttp.RequestCtx, body []byte) (iam.Principal, error) {
 	req := &sigv4.Request{
 		Method: string(ctx.Method()), Host: string(ctx.Host()),
 	}
@@ -155,24 +176,29 @@ func (s *Server) authenticate(ctx *fasthttp.RequestCtx, body []byte) error {
 	if err != nil {
 		var se *sigv4.Error
 		if errors.As(err, &se) {
-			return &Error{se.Status, se.Code, se.Message}
+			return iam.Principal{}, &Error{se.Status, se.Code, se.Message}
 		}
-		return err
+		return iam.Principal{}, err
 	}
-	if res.Anonymous || subtle.ConstantTimeCompare([]byte(res.AccessKey), []byte(s.root)) != 1 {
-		return &Error{http.StatusForbidden, "AccessDenied", "the admin API requires the root account"}
+	denied := &Error{http.StatusForbidden, "AccessDenied", "the admin API requires root or a tenant administrator"}
+	if res.Anonymous {
+		return iam.Principal{}, denied
+	}
+	_, p, ok := s.resolve(res.AccessKey)
+	if !ok || (!p.Root && !p.Admin) {
+		return iam.Principal{}, denied
 	}
 	switch res.Mode {
 	case sigv4.PayloadSHA256:
 		sum := sha256.Sum256(body)
 		if subtle.ConstantTimeCompare(sum[:], res.PayloadSHA256) != 1 {
-			return &Error{http.StatusBadRequest, "XAmzContentSHA256Mismatch", "the payload hash does not match"}
+			return iam.Principal{}, &Error{http.StatusBadRequest, "XAmzContentSHA256Mismatch", "the payload hash does not match"}
 		}
 	case sigv4.PayloadUnsigned:
 	default:
-		return &Error{http.StatusBadRequest, "InvalidRequest", "streaming payloads are not accepted by the admin API"}
+		return iam.Principal{}, &Error{http.StatusBadRequest, "InvalidRequest", "streaming payloads are not accepted by the admin API"}
 	}
-	return nil
+	return p, nil
 }
 
 // readBody reads the (small) request body.
@@ -203,7 +229,9 @@ type keyRequest struct {
 // WhoAmI is the answer of the whoami endpoint.
 type WhoAmI struct {
 	AccessKey string `json:"access_key"`
-	Role      string `json:"role"`
+	Tenant    string `json:"tenant"`
+	User      string `json:"user,omitempty"`
+	Role      string `json:"role"` // "root" or "tenant-admin"
 }
 
 func (s *Server) serve(ctx *fasthttp.RequestCtx) (any, error) {
@@ -211,36 +239,245 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.authenticate(ctx, body); err != nil {
+	p, err := s.authenticate(ctx, body)
+	if err != nil {
 		return nil, err
 	}
 	c := context.Background()
 	route := strings.TrimPrefix(string(ctx.Path()), Prefix)
 	method := string(ctx.Method())
-	decode := func() (keyRequest, error) {
-		var kr keyRequest
-		if err := json.Unmarshal(body, &kr); err != nil {
-			return kr, &Error{http.StatusBadRequest, "MalformedJSON", "the request body is not valid JSON"}
+	q := func(name string) string { return string(ctx.QueryArgs().Peek(name)) }
+	decode := func(v any) error {
+		if err := json.Unmarshal(body, v); err != nil {
+			return &Error{http.StatusBadRequest, "MalformedJSON", "the request body is not valid JSON"}
 		}
-		if kr.Name == "" {
-			return kr, &Error{http.StatusBadRequest, "InvalidArgument", "name is required"}
+		return nil
+	}
+	rootOnly := func() error {
+		if !p.Root {
+			return &Error{http.StatusForbidden, "AccessDenied", "only root may do this"}
 		}
-		return kr, nil
+		return nil
+	}
+	// scope resolves the tenant a request acts on: root names any tenant
+	// (default its own), a tenant admin only its own (another tenant reads
+	// as not found, so the API is no existence oracle).
+	scope := func(t string) (string, error) {
+		if p.Root {
+			if t == "" {
+				return p.Tenant, nil
+			}
+			return t, nil
+		}
+		if t != "" && t != p.Tenant {
+			return "", fmt.Errorf("%w: tenant %q", iam.ErrNotFound, t)
+		}
+		return p.Tenant, nil
 	}
 	switch {
 	case route == "whoami" && method == "GET":
-		return WhoAmI{AccessKey: s.root, Role: "root"}, nil
-	case route == "kms/keys" && method == "GET":
-		return s.km.ListKeys(c, string(ctx.QueryArgs().Peek("tenant")))
-	case route == "kms/keys" && method == "POST":
-		kr, err := decode()
+		role := "tenant-admin"
+		if p.Root {
+			role = "root"
+		}
+		return WhoAmI{AccessKey: p.AccessKey, Tenant: p.Tenant, User: p.User, Role: role}, nil
+
+	case strings.HasPrefix(route, "kms/"):
+		if err := rootOnly(); err != nil {
+			return nil, err
+		}
+		return s.serveKMS(c, route, method, body)
+
+	case route == "tenants" && method == "POST":
+		if err := rootOnly(); err != nil {
+			return nil, err
+		}
+		var in struct{ ID string }
+		if err := decode(&in); err != nil {
+			return nil, err
+		}
+		t, key, err := s.ids.CreateTenant(c, in.ID)
 		if err != nil {
+			return nil, err
+		}
+		return TenantCreated{Tenant: t, AdminKey: key}, nil
+	case route == "tenants" && method == "GET":
+		if p.Root {
+			return s.ids.Tenants(), nil
+		}
+		t, err := s.ids.Tenant(p.Tenant)
+		return []iam.Tenant{t}, err
+	case route == "tenants/info" && method == "GET":
+		t, err := scope(q("tenant"))
+		if err != nil {
+			return nil, err
+		}
+		return s.ids.Tenant(t)
+	case route == "tenants" && method == "DELETE":
+		if err := rootOnly(); err != nil {
+			return nil, err
+		}
+		t := q("tenant")
+		if _, err := s.ids.Tenant(t); err != nil {
+			return nil, err
+		}
+		n, err := s.buckets(c, t)
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			return nil, &Error{http.StatusConflict, "TenantNotEmpty", fmt.Sprintf("tenant %q still owns %d buckets", t, n)}
+		}
+		return map[string]string{"deleted": t}, s.ids.DeleteTenant(t)
+
+	case route == "users" && method == "POST":
+		var in struct {
+			Tenant, Name string
+			Admin        bool
+		}
+		if err := decode(&in); err != nil {
+			return nil, err
+		}
+		t, err := scope(in.Tenant)
+		if err != nil {
+			return nil, err
+		}
+		return s.ids.CreateUser(t, in.Name, in.Admin)
+	case route == "users" && method == "GET":
+		t, err := scope(q("tenant"))
+		if err != nil {
+			return nil, err
+		}
+		return s.ids.Users(t), nil
+	case route == "users" && method == "DELETE":
+		t, err := scope(q("tenant"))
+		if err != nil {
+			return nil, err
+		}
+		return map[string]string{"deleted": q("name")}, s.ids.DeleteUser(t, q("name"))
+	case route == "users/disable" && method == "POST":
+		var in struct {
+			Tenant, Name string
+			Disabled     bool
+		}
+		if err := decode(&in); err != nil {
+			return nil, err
+		}
+		t, err := scope(in.Tenant)
+		if err != nil {
+			return nil, err
+		}
+		return s.ids.SetUserDisabled(t, in.Name, in.Disabled)
+
+	case route == "keys" && method == "POST":
+		var in struct {
+			Tenant, User string
+			Expires      *time.Time
+		}
+		if err := decode(&in); err != nil {
+			return nil, err
+		}
+		t, err := scope(in.Tenant)
+		if err != nil {
+			return nil, err
+		}
+		return s.ids.CreateKey(c, t, in.User, in.Expires)
+	case route == "keys" && method == "GET":
+		t, err := scope(q("tenant"))
+		if err != nil {
+			return nil, err
+		}
+		return s.ids.Keys(t, q("user")), nil
+	case route == "keys/revoke" && method == "POST":
+		var in struct{ Tenant, AccessKey string }
+		if err := decode(&in); err != nil {
+			return nil, err
+		}
+		t, err := scope(in.Tenant)
+		if err != nil {
+			return nil, err
+		}
+		return s.ids.RevokeKey(t, in.AccessKey)
+
+	case route == "policy" && method == "PUT":
+		var in struct {
+			Tenant, User, Name string
+			Document           json.RawMessage
+		}
+		if err := decode(&in); err != nil {
+			return nil, err
+		}
+		t, err := scope(in.Tenant)
+		if err != nil {
+			return nil, err
+		}
+		if in.Name == "" {
+			in.Name = "default"
+		}
+		var doc json.RawMessage
+		if len(in.Document) > 0 && string(in.Document) != "null" {
+			if err := s.PolicyValidator(in.Document); err != nil {
+				return nil, &Error{http.StatusBadRequest, "MalformedPolicy", err.Error()}
+			}
+			doc = in.Document
+		}
+		return s.ids.SetPolicy(t, in.User, in.Name, doc)
+	case route == "policy" && method == "GET":
+		t, err := scope(q("tenant"))
+		if err != nil {
+			return nil, err
+		}
+		u, err := s.ids.User(t, q("user"))
+		if err != nil {
+			return nil, err
+		}
+		return u.Policies, nil
+	}
+	return nil, &Error{http.StatusNotFound, "NoSuchEndpoint", "unknown admin endpoint " + method + " " + route}
+}
+
+// TenantCreated is the answer of tenant creation: the tenant and the access
+// key of its first administrator (the secret is shown only here).
+type TenantCreated struct {
+	Tenant   iam.Tenant `json:"tenant"`
+	AdminKey iam.NewKey `json:"admin_key"`
+}
+
+// basicPolicyCheck is the default PolicyValidator: well-formed JSON with a
+// Statement.
+func basicPolicyCheck(doc []byte) error {
+	var v map[string]any
+	if err := json.Unmarshal(doc, &v); err != nil {
+		return err
+	}
+	if _, ok := v["Statement"]; !ok {
+		return errors.New("policy has no Statement")
+	}
+	return nil
+}
+
+// serveKMS serves the kms/ endpoints (root only).
+func (s *Server) serveKMS(c context.Context, route, method string, body []byte) (any, error) {
+	var kr keyRequest
+	decode := func() error {
+		if err := json.Unmarshal(body, &kr); err != nil {
+			return &Error{http.StatusBadRequest, "MalformedJSON", "the request body is not valid JSON"}
+		}
+		if kr.Name == "" {
+			return &Error{http.StatusBadRequest, "InvalidArgument", "name is required"}
+		}
+		return nil
+	}
+	switch {
+	case route == "kms/keys" && method == "GET":
+		return s.km.ListKeys(c, "")
+	case route == "kms/keys" && method == "POST":
+		if err := decode(); err != nil {
 			return nil, err
 		}
 		return s.km.CreateKey(c, kr.Tenant, kr.Name)
 	case route == "kms/keys/rotate" && method == "POST":
-		kr, err := decode()
-		if err != nil {
+		if err := decode(); err != nil {
 			return nil, err
 		}
 		return s.km.RotateKey(c, kr.Tenant, kr.Name)

@@ -334,3 +334,24 @@ func (o offlineStore) Get([]byte) ([]byte, error)                     { return n
 func (o offlineStore) Apply(*metadata.Batch) error                    { return o.err }
 func (o offlineStore) NewIter(_, _ []byte) (metadata.Iterator, error) { return nil, o.err }
 func (o offlineStore) Close() error                                   { return nil }
+
+// Metadata returns the engine's replicated metadata store, for services
+// composed beside the object layer (the identity store) that need the same
+// durability. They MUST keep to their own table prefix.
+func (e *Engine) Metadata() metadata.Store { return e.meta }
+
+// KMS returns the engine's key provider, for services that seal their own
+// secrets (the identity store).
+func (e *Engine) KMS() kms.Provider { return e.kms }
+
+// TenantBuckets counts the buckets a tenant owns.
+func (e *Engine) TenantBuckets(ctx context.Context, tenant string) (int, error) {
+	bs, err := e.ListBuckets(ctx)
+	n := 0
+	for _, b := range bs {
+		if b.Tenant == tenant {
+			n++
+		}
+	}
+	return n, err
+}

@@ -58,6 +58,9 @@ func listBuckets(r *request) error {
 		if b.Name <= after || !strings.HasPrefix(b.Name, prefix) {
 			continue
 		}
+		if !r.principal.Root && b.Tenant != r.principal.Tenant {
+			continue // a tenant lists only its own buckets
+		}
 		bregion := b.Region
 		if bregion == "" {
 			bregion = r.s.cfg.Region
@@ -92,7 +95,7 @@ func createBucket(r *request) error {
 		return errCode("IllegalLocationConstraintException",
 			"The "+loc+" location constraint is incompatible for the region specific endpoint this request was sent to.")
 	}
-	opts := object.MakeBucketOptions{Region: region, Owner: r.owner}
+	opts := object.MakeBucketOptions{Region: region, Owner: r.owner, Tenant: r.principal.Tenant}
 	switch v := strings.ToLower(r.header("x-amz-bucket-object-lock-enabled")); v {
 	case "", "false":
 	case "true":
@@ -102,7 +105,6 @@ func createBucket(r *request) error {
 	}
 	err = r.s.layer.MakeBucket(r.c, r.bucket, opts)
 	if errors.Is(err, object.ErrBucketExists) {
-		// Until multi-tenancy lands the root principal owns every bucket.
 		info, ierr := r.s.layer.GetBucketInfo(r.c, r.bucket)
 		if ierr == nil && (info.Owner == "" || info.Owner == r.owner) {
 			return errCode("BucketAlreadyOwnedByYou", "")

@@ -20,6 +20,7 @@ type apiError struct {
 // its HTTP status and default message as AWS documents them. It is read-only.
 var errorTable = map[string]apiError{
 	"AccessDenied":                            {"AccessDenied", http.StatusForbidden, "Access Denied"},
+	"InvalidAccessKeyId":                      {"InvalidAccessKeyId", http.StatusForbidden, "The AWS Access Key Id you provided does not exist in our records."},
 	"BadDigest":                               {"BadDigest", http.StatusBadRequest, "The Content-MD5 or checksum you specified did not match what we received."},
 	"BucketAlreadyExists":                     {"BucketAlreadyExists", http.StatusConflict, "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again."},
 	"BucketAlreadyOwnedByYou":                 {"BucketAlreadyOwnedByYou", http.StatusConflict, "Your previous request to create the named bucket succeeded and you already own it."},

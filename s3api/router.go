@@ -16,6 +16,14 @@ func parseQuery(raw string) queryValues {
 
 func (q queryValues) has(k string) bool { _, ok := q[k]; return ok }
 
+func (q queryValues) lookup(k string) (string, bool) {
+	v, ok := q[k]
+	if !ok || len(v) == 0 {
+		return "", ok
+	}
+	return v[0], true
+}
+
 func (q queryValues) get(k string) string {
 	if v := q[k]; len(v) > 0 {
 		return v[0]

@@ -30,6 +30,7 @@ import (
 	"github.com/minio/sha256-simd"
 	"github.com/valyala/fasthttp"
 
+	"github.com/cofferstore/coffer/iam"
 	"github.com/cofferstore/coffer/object"
 	"github.com/cofferstore/coffer/s3api/sigv4"
 )
@@ -71,6 +72,12 @@ type Config struct {
 	// signing-key cache).
 	// It exists for unit tests: production code MUST leave it nil.
 	Authenticate AuthenticateFunc
+	// Resolve maps access keys to secrets and principals (tenants, users,
+	// root). When nil, Credentials is used and every caller is treated as
+	// one root principal (unit tests).
+	Resolve Resolver
+	// Authorizer decides every request; nil allows all (unit tests).
+	Authorizer Authorizer
 	// Mounts routes requests whose path starts with a mount's Prefix to
 	// its Handler instead of the S3 API (e.g. the admin API). Prefixes
 	// must not be valid path-style bucket paths (start them with "/_").
@@ -103,6 +110,13 @@ const maxObjectSize = 5 << 30
 
 // New returns a Server for layer configured by cfg.
 func New(layer object.Layer, cfg Config) *Server {
+	if cfg.Credentials == nil && cfg.Resolve != nil {
+		resolve := cfg.Resolve
+		cfg.Credentials = func(ak string) (string, bool) {
+			secret, _, ok := resolve(ak)
+			return secret, ok
+		}
+	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
@@ -193,6 +207,8 @@ type request struct {
 	auth    *sigv4.Result
 	chunked *sigv4.ChunkedReader
 	owner   string // canonical id of the caller
+	// principal is the authenticated caller.
+	principal iam.Principal
 }
 
 // handle is the fasthttp entry point.
@@ -293,7 +309,9 @@ func (s *Server) serve(r *request) (string, error) {
 	if err := s.authenticate(r, rawPath, rawQuery); err != nil {
 		return api, err
 	}
-	// Until multi-tenancy lands the caller owns every bucket it can reach.
+	if err := s.authorize(r); err != nil {
+		return api, err
+	}
 	if v := r.header("x-amz-expected-bucket-owner"); v != "" && v != r.owner {
 		return api, errCode("AccessDenied", "")
 	}
@@ -371,7 +389,16 @@ func (s *Server) authenticate(r *request, rawPath, rawQuery string) error {
 		return errCode("AccessDenied", "")
 	}
 	r.auth = res
-	r.owner = canonicalID(res.AccessKey)
+	if s.cfg.Resolve != nil {
+		_, p, ok := s.cfg.Resolve(res.AccessKey)
+		if !ok {
+			return errCode("InvalidAccessKeyId", "")
+		}
+		r.principal = p
+	} else {
+		r.principal = iam.Principal{Tenant: iam.RootTenant, Root: true, AccessKey: res.AccessKey, CanonicalID: canonicalID(res.AccessKey)}
+	}
+	r.owner = r.principal.CanonicalID
 	switch res.Mode {
 	case sigv4.PayloadStreamingSigned, sigv4.PayloadStreamingUnsignedTrail, sigv4.PayloadStreamingSignedTrail:
 		r.chunked = sigv4.NewChunkedReader(r.rawBody(), res)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cofferstore/coffer/admin"
+	"github.com/cofferstore/coffer/iam"
 )
 
 const adminUsage = `usage: coffer admin [--endpoint URL] [--json] COMMAND
@@ -24,6 +25,12 @@ Connection (flags win over the environment):
 
 Commands:
   whoami
+  tenant create ID | list | info ID | delete ID
+  user create NAME [--tenant T] [--admin] | list [--tenant T] | delete NAME [--tenant T]
+  user disable NAME [--tenant T] [--enable]
+  key create USER [--tenant T] [--expires RFC3339|DURATION] | list [--tenant T] [--user U]
+  key revoke ACCESS_KEY [--tenant T]
+  policy set USER FILE|- [--tenant T] [--name N] | get USER [--tenant T]
   kms key create NAME [--tenant T]
   kms key list [--tenant T]
   kms key rotate NAME [--tenant T]
@@ -90,6 +97,11 @@ func adminCommand(ctx context.Context, c *admin.Client, args []string, stderr io
 	sub := flag.NewFlagSet("coffer admin", flag.ContinueOnError)
 	sub.SetOutput(stderr)
 	tenant := sub.String("tenant", "", "tenant id")
+	isAdmin := sub.Bool("admin", false, "tenant administrator")
+	enable := sub.Bool("enable", false, "re-enable instead of disable")
+	expires := sub.String("expires", "", "expiry: RFC 3339 time or a duration such as 720h")
+	user := sub.String("user", "", "user name")
+	policyName := sub.String("name", "default", "policy name")
 	// Accept flags before or after the positional name.
 	parse := func(a []string) ([]string, error) {
 		var pos []string
@@ -103,6 +115,106 @@ func adminCommand(ctx context.Context, c *admin.Client, args []string, stderr io
 			}
 		}
 		return pos, nil
+	}
+	one := func() (string, error) {
+		pos, err := parse(args[2:])
+		if err != nil || len(pos) != 1 {
+			return "", errUsage
+		}
+		return pos[0], nil
+	}
+	if len(args) >= 2 {
+		switch args[0] + " " + args[1] {
+		case "tenant create":
+			id, err := one()
+			if err != nil {
+				return nil, err
+			}
+			return c.CreateTenant(ctx, id)
+		case "tenant list":
+			return c.Tenants(ctx)
+		case "tenant info":
+			id, err := one()
+			if err != nil {
+				return nil, err
+			}
+			return c.TenantInfo(ctx, id)
+		case "tenant delete":
+			id, err := one()
+			if err != nil {
+				return nil, err
+			}
+			return map[string]string{"deleted": id}, c.DeleteTenant(ctx, id)
+		case "user create":
+			name, err := one()
+			if err != nil {
+				return nil, err
+			}
+			return c.CreateUser(ctx, *tenant, name, *isAdmin)
+		case "user list":
+			if _, err := parse(args[2:]); err != nil {
+				return nil, err
+			}
+			return c.Users(ctx, *tenant)
+		case "user delete":
+			name, err := one()
+			if err != nil {
+				return nil, err
+			}
+			return map[string]string{"deleted": name}, c.DeleteUser(ctx, *tenant, name)
+		case "user disable":
+			name, err := one()
+			if err != nil {
+				return nil, err
+			}
+			return c.DisableUser(ctx, *tenant, name, !*enable)
+		case "key create":
+			name, err := one()
+			if err != nil {
+				return nil, err
+			}
+			var exp *time.Time
+			if *expires != "" {
+				t, err := parseExpiry(*expires)
+				if err != nil {
+					return nil, err
+				}
+				exp = &t
+			}
+			return c.CreateAccessKey(ctx, *tenant, name, exp)
+		case "key list":
+			if _, err := parse(args[2:]); err != nil {
+				return nil, err
+			}
+			return c.AccessKeys(ctx, *tenant, *user)
+		case "key revoke":
+			id, err := one()
+			if err != nil {
+				return nil, err
+			}
+			return c.RevokeAccessKey(ctx, *tenant, id)
+		case "policy set":
+			pos, err := parse(args[2:])
+			if err != nil || len(pos) != 2 {
+				return nil, errUsage
+			}
+			var doc []byte
+			if pos[1] == "-" {
+				doc, err = io.ReadAll(io.LimitReader(os.Stdin, 64<<10))
+			} else {
+				doc, err = os.ReadFile(pos[1])
+			}
+			if err != nil {
+				return nil, err
+			}
+			return c.SetPolicy(ctx, *tenant, pos[0], *policyName, doc)
+		case "policy get":
+			name, err := one()
+			if err != nil {
+				return nil, err
+			}
+			return c.Policies(ctx, *tenant, name)
+		}
 	}
 	switch {
 	case len(args) == 1 && args[0] == "whoami":
@@ -153,7 +265,30 @@ func printHuman(w io.Writer, out any) {
 	}
 	switch v := out.(type) {
 	case admin.WhoAmI:
-		fmt.Fprintf(tw, "%s\t%s\n", v.AccessKey, v.Role)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", v.AccessKey, v.Tenant, v.User, v.Role)
+	case admin.TenantCreated:
+		fmt.Fprintf(tw, "tenant\t%s\nadmin access key\t%s\nadmin secret key\t%s\t(shown only now)\n", v.Tenant.ID, v.AdminKey.ID, v.AdminKey.Secret)
+	case iam.NewKey:
+		fmt.Fprintf(tw, "access key\t%s\nsecret key\t%s\t(shown only now)\n", v.ID, v.Secret)
+	case []iam.Tenant:
+		fmt.Fprintln(tw, "TENANT\tCANONICAL ID\tCREATED")
+		for _, t := range v {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", t.ID, t.CanonicalID, t.Created.Format(time.RFC3339))
+		}
+	case []iam.User:
+		fmt.Fprintln(tw, "TENANT\tUSER\tADMIN\tDISABLED\tPOLICIES")
+		for _, u := range v {
+			fmt.Fprintf(tw, "%s\t%s\t%v\t%v\t%d\n", u.Tenant, u.Name, u.Admin, u.Disabled, len(u.Policies))
+		}
+	case []iam.AccessKey:
+		fmt.Fprintln(tw, "ACCESS KEY\tTENANT\tUSER\tEXPIRES\tREVOKED")
+		for _, k := range v {
+			exp := "-"
+			if k.Expires != nil {
+				exp = k.Expires.Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\n", k.ID, k.Tenant, k.User, exp, k.Revoked)
+		}
 	case admin.KeyStatus:
 		keys([]admin.KeyStatus{v})
 	case []admin.KeyStatus:
@@ -162,4 +297,16 @@ func printHuman(w io.Writer, out any) {
 		b, _ := json.MarshalIndent(v, "", "  ")
 		fmt.Fprintln(tw, string(b))
 	}
+}
+
+// parseExpiry reads an RFC 3339 time or a duration from now.
+func parseExpiry(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return time.Time{}, fmt.Errorf("--expires %q: want an RFC 3339 time or a positive duration", s)
+	}
+	return time.Now().Add(d).UTC(), nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/cofferstore/coffer/iam"
 	"io"
 	"io/fs"
 	"os"
@@ -119,5 +120,17 @@ func (c rootCredentials) lookup() sigv4.CredentialLookup {
 			return c.SecretKey, true
 		}
 		return "", false
+	}
+}
+
+// resolver resolves access keys to secrets and principals: root from the
+// server's configuration, everyone else from the identity store.
+func resolver(c rootCredentials, ids *iam.IAM) func(string) (string, iam.Principal, bool) {
+	root := iam.Principal{Tenant: iam.RootTenant, Root: true, AccessKey: c.AccessKey, CanonicalID: iam.CanonicalID(iam.RootTenant)}
+	return func(accessKey string) (string, iam.Principal, bool) {
+		if subtle.ConstantTimeCompare([]byte(accessKey), []byte(c.AccessKey)) == 1 {
+			return c.SecretKey, root, true
+		}
+		return ids.Lookup(accessKey)
 	}
 }

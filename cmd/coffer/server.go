@@ -18,6 +18,7 @@ import (
 
 	"github.com/cofferstore/coffer/admin"
 	"github.com/cofferstore/coffer/crypto/kms"
+	"github.com/cofferstore/coffer/iam"
 	"github.com/cofferstore/coffer/object"
 	"github.com/cofferstore/coffer/s3api"
 )
@@ -82,11 +83,18 @@ func serve(cfg *serverConfig, log *slog.Logger, stdout io.Writer, getenv func(st
 			log.Error("closing the object layer", "err", err)
 		}
 	}()
-	adm := admin.NewServer(layer, creds.lookup(), cfg.Region, creds.AccessKey, log)
+	ids, err := iam.Open(context.Background(), layer.Metadata(), layer.KMS())
+	if err != nil {
+		return fmt.Errorf("identity store: %w", err)
+	}
+	resolve := resolver(creds, ids)
+	adm := admin.NewServer(layer, ids, layer.TenantBuckets, resolve, cfg.Region, log)
+	authz := &iam.Authorizer{}
 	srv := s3api.New(layer, s3api.Config{
 		Region:            cfg.Region,
 		Domain:            cfg.Domain,
-		Credentials:       creds.lookup(),
+		Resolve:           s3api.Resolver(resolve),
+		Authorizer:        authz,
 		RootAccessKey:     creds.AccessKey,
 		Logger:            log,
 		AllowInsecureSSEC: cfg.Insecure,
