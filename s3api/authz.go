@@ -71,6 +71,14 @@ func (s *Server) authorize(r *request) error {
 			"s3:signatureversion": {"AWS4-HMAC-SHA256"},
 		},
 	}
+	if r.query.has("versionId") {
+		switch req.Action {
+		case "s3:GetObject", "s3:DeleteObject":
+			req.Action += "Version"
+		case "s3:GetObjectTagging", "s3:PutObjectTagging", "s3:DeleteObjectTagging":
+			req.Action = strings.Replace(req.Action, "Object", "ObjectVersion", 1)
+		}
+	}
 	if r.bucket != "" && r.api != "CreateBucket" {
 		if bi, err := s.layer.GetBucketInfo(r.c, r.bucket); err == nil {
 			req.BucketTenant = bi.Tenant
@@ -89,6 +97,25 @@ func (s *Server) authorize(r *request) error {
 	if err := s.cfg.Authorizer.Authorize(r.c, req); err != nil {
 		s.log.Debug("request denied", "request_id", r.id, "api", r.api, "principal", r.principal.ARN(), "bucket", r.bucket, "reason", err.Error())
 		return errCode("AccessDenied", "")
+	}
+	// A copy reads its source: that read is authorized on its own, as
+	// s3:GetObject (s3:GetObjectVersion with a version id) on the source.
+	if r.api == "CopyObject" || r.api == "UploadPartCopy" {
+		src, err := r.parseCopySource()
+		if err != nil {
+			return err
+		}
+		sreq := &AuthzRequest{Principal: r.principal, Action: "s3:GetObject", Bucket: src.Bucket, Key: src.Key, Context: req.Context}
+		if src.VersionID != "" {
+			sreq.Action = "s3:GetObjectVersion"
+		}
+		if bi, err := s.layer.GetBucketInfo(r.c, src.Bucket); err == nil {
+			sreq.BucketTenant = bi.Tenant
+		}
+		if err := s.cfg.Authorizer.Authorize(r.c, sreq); err != nil {
+			s.log.Debug("copy source denied", "request_id", r.id, "principal", r.principal.ARN(), "source", src.Bucket+"/"+src.Key, "reason", err.Error())
+			return errCode("AccessDenied", "")
+		}
 	}
 	return nil
 }
