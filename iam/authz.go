@@ -2,9 +2,12 @@ package iam
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/cofferstore/coffer/iam/policy"
 )
 
 // Request is one authorization question: may this principal perform this
@@ -34,55 +37,52 @@ func (r *Request) Resource() string {
 	return "arn:aws:s3:::" + r.Bucket + "/" + r.Key
 }
 
-// PolicyFunc evaluates identity policies for a request: allowed reports an
-// explicit Allow with no explicit Deny; denied reports an explicit Deny.
-type PolicyFunc func(policies []json.RawMessage, req *Request) (allowed, denied bool, reason string)
-
 // ErrDenied is returned by Authorize for every refusal.
 var ErrDenied = errors.New("iam: access denied")
 
-// Authorizer decides S3 requests. Evaluation order (each step MUST hold):
+// Authorizer decides S3 requests with policy.Evaluate (whose documented
+// order is the authority: explicit deny wins, root, anonymous only through
+// bucket policies or ACLs, same-tenant and cross-tenant rules, deny by
+// default). On top of it, two rules keep the API free of existence
+// oracles and MUST hold:
 //
-//  1. Anonymous requests are denied (bucket policies and ACLs, which can
-//     open a bucket to anonymous callers, arrive later).
-//  2. Root is allowed everything (Object Lock is enforced in the object
-//     layer and binds root too).
-//  3. An explicit Deny in the caller's identity policies denies.
-//  4. A request on a bucket of another tenant is denied (cross-tenant
-//     grants come with bucket policies); so is one on a bucket that does
-//     not exist, except CreateBucket and ListAllMyBuckets.
-//  5. A tenant administrator is allowed everything in its own tenant.
-//  6. Otherwise the identity policies must explicitly allow the action on
-//     the resource: a user without policies can do nothing.
-type Authorizer struct {
-	// Eval evaluates identity policies; nil denies every non-admin user.
-	Eval PolicyFunc
-}
+//   - anonymous requests are denied (bucket policies and ACLs that could
+//     open a bucket to them are not wired yet);
+//   - a bucket-level or object-level request on a bucket that does not
+//     exist is denied to everyone but root, exactly like a request on
+//     another tenant's bucket.
+type Authorizer struct{}
 
 // Authorize returns nil to allow, or an error wrapping ErrDenied with the
 // reason (for logs; clients only ever see AccessDenied).
 func (a *Authorizer) Authorize(_ context.Context, req *Request) error {
 	p := req.Principal
-	if p.Tenant == "" && !p.Root {
-		return fmt.Errorf("%w: anonymous", ErrDenied)
-	}
 	if p.Root {
 		return nil
 	}
-	var allowed, denied bool
-	reason := "no identity policy"
-	if a.Eval != nil && len(p.Policies) > 0 {
-		allowed, denied, reason = a.Eval(p.Policies, req)
-	}
-	if denied {
-		return fmt.Errorf("%w: explicit deny: %s", ErrDenied, reason)
+	if p.Tenant == "" {
+		return fmt.Errorf("%w: anonymous", ErrDenied)
 	}
 	serviceLevel := req.Action == "s3:CreateBucket" || req.Action == "s3:ListAllMyBuckets"
-	if !serviceLevel && req.BucketTenant != p.Tenant {
-		return fmt.Errorf("%w: bucket of another tenant or missing", ErrDenied)
+	if !serviceLevel && req.BucketTenant == "" {
+		return fmt.Errorf("%w: no such bucket", ErrDenied)
 	}
-	if p.Admin || allowed {
-		return nil
+	pr := policy.Request{
+		Principal: policy.Principal{Tenant: p.Tenant, User: p.User, CanonicalID: p.CanonicalID, ARN: p.ARN(), Admin: p.Admin},
+		Action:    req.Action, BucketOwnerTenant: req.BucketTenant, Context: req.Context,
 	}
-	return fmt.Errorf("%w: %s", ErrDenied, reason)
+	if req.Bucket != "" {
+		pr.Resource = req.Resource()
+	}
+	now := time.Now().UTC()
+	if pr.Context == nil {
+		pr.Context = map[string][]string{}
+	}
+	pr.Context["aws:CurrentTime"] = []string{now.Format(time.RFC3339)}
+	pr.Context["aws:EpochTime"] = []string{strconv.FormatInt(now.Unix(), 10)}
+	d := policy.Evaluate(pr, p.Policies, nil, policy.ACLNone)
+	if !d.Allowed {
+		return fmt.Errorf("%w: %s", ErrDenied, d.Reason)
+	}
+	return nil
 }

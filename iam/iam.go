@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/cofferstore/coffer/crypto/kms"
+	"github.com/cofferstore/coffer/iam/policy"
 	"github.com/cofferstore/coffer/metadata"
 )
 
@@ -98,7 +99,8 @@ type Principal struct {
 	Root        bool
 	Admin       bool
 	AccessKey   string
-	Policies    []json.RawMessage
+	// Policies are the user's parsed identity policies.
+	Policies []*policy.Policy
 }
 
 // ARN is the principal's coffer ARN.
@@ -124,6 +126,7 @@ type IAM struct {
 	mu      sync.RWMutex
 	tenants map[string]Tenant
 	users   map[string]User // tenant\0name
+	parsed  map[string][]*policy.Policy
 	keys    map[string]cachedKey
 }
 
@@ -134,7 +137,7 @@ type cachedKey struct {
 
 // Open loads the identity store from st; secrets are sealed with prov.
 func Open(ctx context.Context, st metadata.Store, prov kms.Provider) (*IAM, error) {
-	m := &IAM{st: st, kms: prov, now: time.Now, tenants: map[string]Tenant{}, users: map[string]User{}, keys: map[string]cachedKey{}}
+	m := &IAM{st: st, kms: prov, now: time.Now, tenants: map[string]Tenant{}, users: map[string]User{}, parsed: map[string][]*policy.Policy{}, keys: map[string]cachedKey{}}
 	if _, err := prov.Key(ctx, systemTenant, secretKeyName); errors.Is(err, kms.ErrNoSuchKey) {
 		if _, err := prov.CreateKey(ctx, systemTenant, secretKeyName); err != nil && !errors.Is(err, kms.ErrKeyExists) {
 			return nil, err
@@ -162,7 +165,13 @@ func Open(ctx context.Context, st metadata.Store, prov kms.Provider) (*IAM, erro
 				it.Close()
 				return nil, err
 			}
-			m.users[u.Tenant+"\x00"+u.Name] = u
+			m.users[userID(u.Tenant, u.Name)] = u
+			parsed, err := parsePolicies(u.Policies)
+			if err != nil {
+				it.Close()
+				return nil, err
+			}
+			m.parsed[userID(u.Tenant, u.Name)] = parsed
 		case 'k':
 			var kr keyRecord
 			if err := json.Unmarshal(v, &kr); err != nil {
@@ -294,6 +303,7 @@ func (m *IAM) DeleteTenant(id string) error {
 	for k, u := range m.users {
 		if u.Tenant == id {
 			delete(m.users, k)
+			delete(m.parsed, k)
 		}
 	}
 	for kid, c := range m.keys {

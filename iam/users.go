@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/cofferstore/coffer/iam/policy"
 	"github.com/cofferstore/coffer/metadata"
 )
 
@@ -32,13 +33,31 @@ func (m *IAM) CreateUser(tenant, name string, admin bool) (User, error) {
 }
 
 func (m *IAM) putUser(u User) error {
+	parsed, err := parsePolicies(u.Policies)
+	if err != nil {
+		return err
+	}
 	b := metadata.NewBatch()
 	b.Set(userKey(u.Tenant, u.Name), mustJSON(u))
 	if err := m.st.Apply(b); err != nil {
 		return err
 	}
 	m.users[userID(u.Tenant, u.Name)] = u
+	m.parsed[userID(u.Tenant, u.Name)] = parsed
 	return nil
+}
+
+// parsePolicies parses a user's identity policies in name order.
+func parsePolicies(docs map[string]json.RawMessage) ([]*policy.Policy, error) {
+	var out []*policy.Policy
+	for _, name := range sortedKeys(docs) {
+		p, err := policy.ParseIdentity(docs[name])
+		if err != nil {
+			return nil, fmt.Errorf("%w: policy %q: %v", ErrInvalid, name, err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // Users lists a tenant's users ("" = all tenants).
@@ -73,6 +92,7 @@ func (m *IAM) DeleteUser(tenant, name string) error {
 		return err
 	}
 	delete(m.users, userID(tenant, name))
+	delete(m.parsed, userID(tenant, name))
 	for kid, c := range m.keys {
 		if c.rec.Tenant == tenant && c.rec.User == name {
 			delete(m.keys, kid)
@@ -206,10 +226,7 @@ func (m *IAM) Lookup(accessKey string) (secret string, p Principal, ok bool) {
 	if !found || u.Disabled {
 		return "", Principal{}, false
 	}
-	p = Principal{Tenant: u.Tenant, User: u.Name, CanonicalID: CanonicalID(u.Tenant), Admin: u.Admin, AccessKey: accessKey}
-	for _, name := range sortedKeys(u.Policies) {
-		p.Policies = append(p.Policies, u.Policies[name])
-	}
+	p = Principal{Tenant: u.Tenant, User: u.Name, CanonicalID: CanonicalID(u.Tenant), Admin: u.Admin, AccessKey: accessKey, Policies: m.parsed[userID(u.Tenant, u.Name)]}
 	return c.secret, p, true
 }
 

@@ -49,6 +49,20 @@ type hashingReader struct {
 	md5    hash.Hash
 	sha256 hash.Hash
 	extra  hash.Hash
+	// deferred: Read only counts; the caller hashes with sum (see
+	// copyHashed, which hashes on a second core while the data is encoded).
+	deferred bool
+}
+
+// sum adds p to every digest.
+func (h *hashingReader) sum(p []byte) {
+	h.md5.Write(p)
+	if h.sha256 != nil {
+		h.sha256.Write(p)
+	}
+	if h.extra != nil {
+		h.extra.Write(p)
+	}
 }
 
 func newHashingReader(r io.Reader, size int64, wantSHA256 bool, alg string) (*hashingReader, error) {
@@ -93,12 +107,8 @@ func (h *hashingReader) Read(p []byte) (int, error) {
 	}
 	n, err := h.r.Read(p)
 	if n > 0 {
-		h.md5.Write(p[:n])
-		if h.sha256 != nil {
-			h.sha256.Write(p[:n])
-		}
-		if h.extra != nil {
-			h.extra.Write(p[:n])
+		if !h.deferred {
+			h.sum(p[:n])
 		}
 		h.n += int64(n)
 	}
@@ -167,4 +177,54 @@ func multipartETag(parts []partRecord) (string, error) {
 		h.Write(raw)
 	}
 	return fmt.Sprintf("%x-%d", h.Sum(nil), len(parts)), nil
+}
+
+// copyChunk is the unit of copyHashed's pipeline.
+const copyChunk = 1 << 20
+
+// copyHashed copies h's remaining body to dst while a second goroutine
+// computes h's digests over the same bytes, so that a single upload's MD5
+// (S3's ETag, inherently sequential) runs beside encryption and erasure
+// coding instead of before them. Two buffers alternate; a buffer is reused
+// only after both its hash and its write finished.
+func copyHashed(dst io.Writer, h *hashingReader) error {
+	h.deferred = true
+	defer func() { h.deferred = false }()
+	work := make(chan []byte)
+	done := make(chan struct{})
+	go func() {
+		for b := range work {
+			h.sum(b)
+			done <- struct{}{}
+		}
+	}()
+	defer close(work)
+	bufs := [2][]byte{make([]byte, copyChunk), make([]byte, copyChunk)}
+	inflight := false
+	for i := 0; ; i ^= 1 {
+		n, rerr := io.ReadFull(h, bufs[i])
+		if n > 0 {
+			if inflight {
+				<-done // the previous chunk's hash: keeps one hash in flight
+			}
+			work <- bufs[i][:n]
+			inflight = true
+			if _, err := dst.Write(bufs[i][:n]); err != nil {
+				<-done
+				return err
+			}
+		}
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			if inflight {
+				<-done
+			}
+			return nil
+		}
+		if rerr != nil {
+			if inflight {
+				<-done
+			}
+			return rerr
+		}
+	}
 }

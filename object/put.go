@@ -86,7 +86,11 @@ func (e *Engine) store(r io.Reader, size int64, d digests, allowInline bool, tf 
 			w.Abort()
 			return nil, err
 		}
-		if _, err := io.Copy(enc, io.MultiReader(bytes.NewReader(head), hr)); err != nil {
+		if _, err := enc.Write(head); err != nil { // already hashed
+			w.Abort()
+			return nil, mapErr(err)
+		}
+		if err := copyHashed(enc, hr); err != nil {
 			w.Abort()
 			return nil, mapErr(err)
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/cofferstore/coffer/admin"
 	"github.com/cofferstore/coffer/crypto/kms"
 	"github.com/cofferstore/coffer/iam"
+	"github.com/cofferstore/coffer/iam/policy"
 	"github.com/cofferstore/coffer/object"
 	"github.com/cofferstore/coffer/s3api"
 )
@@ -89,6 +90,10 @@ func serve(cfg *serverConfig, log *slog.Logger, stdout io.Writer, getenv func(st
 	}
 	resolve := resolver(creds, ids)
 	adm := admin.NewServer(layer, ids, layer.TenantBuckets, resolve, cfg.Region, log)
+	adm.PolicyValidator = func(doc []byte) error {
+		_, err := policy.ParseIdentity(doc)
+		return err
+	}
 	authz := &iam.Authorizer{}
 	srv := s3api.New(layer, s3api.Config{
 		Region:            cfg.Region,
