@@ -100,6 +100,7 @@ func (r *bucketRecord) info() BucketInfo {
 		Name: r.Name, Created: time.Unix(0, r.Created).UTC(), Region: r.Region,
 		Owner: r.Owner, Tenant: r.Tenant, Versioning: r.Versioning,
 		ObjectLock: r.ObjectLock, Tags: r.Tags, Encryption: r.Encryption,
+		Configs: r.Configs,
 	}
 }
 
@@ -217,6 +218,24 @@ func (e *Engine) SetBucketEncryption(ctx context.Context, bucket string, enc *Bu
 	}
 	return e.updateBucket(bucket, func(r *bucketRecord) error {
 		r.Encryption = enc
+		return nil
+	})
+}
+
+// SetBucketConfig implements Layer.
+func (e *Engine) SetBucketConfig(_ context.Context, bucket, name string, value []byte) error {
+	if name == "" {
+		return fmt.Errorf("%w: empty config name", ErrMalformedRequest)
+	}
+	return e.updateBucket(bucket, func(r *bucketRecord) error {
+		if value == nil {
+			delete(r.Configs, name)
+			return nil
+		}
+		if r.Configs == nil {
+			r.Configs = map[string][]byte{}
+		}
+		r.Configs[name] = append([]byte(nil), value...)
 		return nil
 	})
 }

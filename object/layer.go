@@ -38,6 +38,11 @@ type Layer interface {
 	// restores the default (SSE-S3). ErrNoSuchKMSKey when an SSE-KMS key
 	// does not exist.
 	SetBucketEncryption(ctx context.Context, bucket string, enc *BucketEncryption) error
+	// SetBucketConfig stores (value non-nil) or removes (nil) a named
+	// bucket configuration document that the layer keeps but does not
+	// interpret (e.g. "policy", "public-access-block"). It is returned in
+	// BucketInfo.Configs.
+	SetBucketConfig(ctx context.Context, bucket, name string, value []byte) error
 
 	// PutObject streams r (exactly size bytes; size -1 = until EOF) into a new
 	// version. The data is durable on a write quorum before it returns.
@@ -115,6 +120,8 @@ type BucketInfo struct {
 	Tags       map[string]string
 	// Encryption is the default encryption; nil means SSE-S3.
 	Encryption *BucketEncryption
+	// Configs holds the bucket's opaque configuration documents by name.
+	Configs map[string][]byte
 }
 
 // Checksum algorithms known to the object layer, named as in x-amz-checksum-*.

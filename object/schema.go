@@ -200,6 +200,7 @@ type bucketRecord struct {
 	ObjectLock bool              `json:"object_lock,omitempty"`
 	Tags       map[string]string `json:"tags,omitempty"`
 	Encryption *BucketEncryption `json:"encryption,omitempty"`
+	Configs    map[string][]byte `json:"configs,omitempty"`
 }
 
 // refRecord says which version or upload owns a shard set.

@@ -51,6 +51,10 @@ func iamAction(api string) string {
 		return "s3:PutEncryptionConfiguration"
 	case "GetBucketEncryption":
 		return "s3:GetEncryptionConfiguration"
+	case "GetBucketPublicAccessBlock":
+		return "s3:GetBucketPublicAccessBlock"
+	case "PutBucketPublicAccessBlock", "DeleteBucketPublicAccessBlock":
+		return "s3:PutBucketPublicAccessBlock"
 	}
 	return "s3:" + api
 }
@@ -82,6 +86,8 @@ func (s *Server) authorize(r *request) error {
 	if r.bucket != "" && r.api != "CreateBucket" {
 		if bi, err := s.layer.GetBucketInfo(r.c, r.bucket); err == nil {
 			req.BucketTenant = bi.Tenant
+			req.BucketPolicy = bi.Configs[configPolicy]
+			req.RestrictPublicBuckets = publicAccessBlock(bi.Configs).RestrictPublicBuckets
 		}
 	}
 	for _, q := range []string{"prefix", "max-keys", "delimiter"} {
@@ -111,6 +117,8 @@ func (s *Server) authorize(r *request) error {
 		}
 		if bi, err := s.layer.GetBucketInfo(r.c, src.Bucket); err == nil {
 			sreq.BucketTenant = bi.Tenant
+			sreq.BucketPolicy = bi.Configs[configPolicy]
+			sreq.RestrictPublicBuckets = publicAccessBlock(bi.Configs).RestrictPublicBuckets
 		}
 		if err := s.cfg.Authorizer.Authorize(r.c, sreq); err != nil {
 			s.log.Debug("copy source denied", "request_id", r.id, "principal", r.principal.ARN(), "source", src.Bucket+"/"+src.Key, "reason", err.Error())

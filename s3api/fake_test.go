@@ -169,6 +169,24 @@ func (f *fakeLayer) SetBucketEncryption(_ context.Context, name string, enc *obj
 	return nil
 }
 
+func (f *fakeLayer) SetBucketConfig(_ context.Context, name, cfg string, value []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, err := f.bucket(name)
+	if err != nil {
+		return err
+	}
+	if value == nil {
+		delete(b.info.Configs, cfg)
+		return nil
+	}
+	if b.info.Configs == nil {
+		b.info.Configs = map[string][]byte{}
+	}
+	b.info.Configs[cfg] = value
+	return nil
+}
+
 // resolveSSE applies a write's SSE request (or the bucket default) as the
 // real layer does, returning the version's encryption and SSE-C key copy.
 func (f *fakeLayer) resolveSSE(bucket string, sse object.SSE) (object.Encryption, []byte, error) {

@@ -42,8 +42,8 @@ type handler func(*request) error
 var unimplementedBucket = []string{
 	"accelerate", "acl", "analytics", "cors", "intelligent-tiering",
 	"inventory", "lifecycle", "logging", "metadataConfiguration", "metadataTable",
-	"metrics", "notification", "object-lock", "ownershipControls", "policy",
-	"policyStatus", "publicAccessBlock", "replication", "requestPayment",
+	"metrics", "notification", "object-lock", "ownershipControls",
+	"replication", "requestPayment",
 	"session", "website", "abac", "metadataInventoryTable", "metadataJournalTable",
 }
 
@@ -91,6 +91,12 @@ func route(r *request, method string) (string, handler) {
 				return "GetBucketTagging", getBucketTagging
 			case q.has("encryption"):
 				return "GetBucketEncryption", getBucketEncryption
+			case q.has("policyStatus"):
+				return "GetBucketPolicyStatus", getBucketPolicyStatus
+			case q.has("policy"):
+				return "GetBucketPolicy", getBucketPolicy
+			case q.has("publicAccessBlock"):
+				return "GetBucketPublicAccessBlock", getPublicAccessBlock
 			case q.has("uploads"):
 				return "ListMultipartUploads", listMultipartUploads
 			case q.has("versions"):
@@ -111,6 +117,12 @@ func route(r *request, method string) (string, handler) {
 				return "PutBucketTagging", putBucketTagging
 			case q.has("encryption"):
 				return "PutBucketEncryption", putBucketEncryption
+			case q.has("policy"):
+				return "PutBucketPolicy", putBucketPolicy
+			case q.has("publicAccessBlock"):
+				return "PutBucketPublicAccessBlock", putPublicAccessBlock
+			case q.has("policyStatus"):
+				return "MethodNotAllowed", methodNotAllowed
 			}
 			return "CreateBucket", createBucket
 		case "DELETE":
@@ -119,6 +131,10 @@ func route(r *request, method string) (string, handler) {
 				return "DeleteBucketTagging", deleteBucketTagging
 			case q.has("encryption"):
 				return "DeleteBucketEncryption", deleteBucketEncryption
+			case q.has("policy"):
+				return "DeleteBucketPolicy", deleteBucketPolicy
+			case q.has("publicAccessBlock"):
+				return "DeleteBucketPublicAccessBlock", deletePublicAccessBlock
 			}
 			return "DeleteBucket", deleteBucket
 		case "POST":

@@ -26,7 +26,7 @@ func TestRoute(t *testing.T) {
 		{"DELETE", "b", "", "tagging", "", "DeleteBucketTagging"},
 		{"HEAD", "b", "", "", "", "HeadBucket"},
 		{"POST", "b", "", "delete", "", "DeleteObjects"},
-		{"GET", "b", "", "policy", "", "NotImplemented"},
+		{"GET", "b", "", "policy", "", "GetBucketPolicy"}, {"GET", "b", "", "replication", "", "NotImplemented"},
 		{"PUT", "b", "", "lifecycle", "", "NotImplemented"},
 		{"PUT", "b", "", "object-lock", "", "NotImplemented"},
 		{"GET", "b", "", "acl", "", "NotImplemented"},
@@ -77,7 +77,7 @@ func routeWith(r *request, method, copySource string) (string, handler) {
 func TestNotImplementedEndToEnd(t *testing.T) {
 	ts := newTestServer(t)
 	expectStatus(t, ts.do("PUT", "/bkt", ""), 200)
-	for _, uri := range []string{"/bkt?policy", "/bkt?lifecycle", "/bkt?cors", "/bkt?object-lock", "/bkt?acl", "/bkt/k?retention", "/bkt/k?legal-hold", "/bkt/k?acl"} {
+	for _, uri := range []string{"/bkt?lifecycle", "/bkt?cors", "/bkt?object-lock", "/bkt?acl", "/bkt/k?retention", "/bkt/k?legal-hold", "/bkt/k?acl"} {
 		for _, m := range []string{"GET", "PUT", "DELETE"} {
 			expectError(t, ts.do(m, uri, ""), 501, "NotImplemented")
 		}

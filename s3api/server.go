@@ -385,10 +385,16 @@ func (s *Server) authenticate(r *request, rawPath, rawQuery string) error {
 	if err != nil {
 		return err
 	}
-	if res == nil || res.Anonymous {
+	if res == nil || (res.Anonymous && s.cfg.Authorizer == nil) {
 		return errCode("AccessDenied", "")
 	}
 	r.auth = res
+	if res.Anonymous {
+		// An unsigned request: only a bucket policy can allow it (the
+		// Authorizer decides); r.principal stays the anonymous zero value.
+		r.owner = ""
+		return nil
+	}
 	if s.cfg.Resolve != nil {
 		_, p, ok := s.cfg.Resolve(res.AccessKey)
 		if !ok {
