@@ -62,6 +62,24 @@ func (e *Engine) CopyObject(ctx context.Context, src CopySource, dstBucket, dstK
 
 // PutObjectTags implements Layer: it rewrites the version's record in place.
 func (e *Engine) PutObjectTags(_ context.Context, bucket, key, versionID string, tags map[string]string) (ObjectInfo, error) {
+	if len(tags) == 0 {
+		tags = nil
+	}
+	return e.rewriteVersion(bucket, key, versionID, func(v *versionRecord) { v.Tags = tags })
+}
+
+// PutObjectACL implements Layer: it rewrites the version's record in place.
+func (e *Engine) PutObjectACL(_ context.Context, bucket, key, versionID string, acl []byte) (ObjectInfo, error) {
+	if len(acl) == 0 {
+		acl = nil
+	}
+	return e.rewriteVersion(bucket, key, versionID, func(v *versionRecord) { v.ACL = acl })
+}
+
+// rewriteVersion applies update to the record of a version (not a delete
+// marker) under the key lock and writes it back in place, together with
+// the latest pointer when the version is current.
+func (e *Engine) rewriteVersion(bucket, key, versionID string, update func(*versionRecord)) (ObjectInfo, error) {
 	if err := checkKey(key); err != nil {
 		return ObjectInfo{}, ErrNoSuchKey
 	}
@@ -86,10 +104,7 @@ func (e *Engine) PutObjectTags(_ context.Context, bucket, key, versionID string,
 			return ObjectInfo{}, err
 		}
 	}
-	if len(tags) == 0 {
-		tags = nil
-	}
-	v.Tags = tags
+	update(v)
 	b := metadata.NewBatch()
 	b.Set(versionKey(bucket, key, v.VSort), v.encode(true))
 	if cur, err := e.latest(bucket, key); err == nil && string(cur.VSort) == string(v.VSort) {

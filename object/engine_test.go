@@ -415,6 +415,51 @@ func testLayer(t *testing.T, open func(t *testing.T) Layer) {
 		}
 	})
 
+	t.Run("ACL", func(t *testing.T) {
+		l := open(t)
+		l.MakeBucket(ctx, "acl", MakeBucketOptions{})
+		doc := []byte("<AccessControlPolicy>one</AccessControlPolicy>")
+		if _, err := l.PutObject(ctx, "acl", "k", bytes.NewReader([]byte("x")), 1, PutOptions{ACL: doc, Tags: map[string]string{"t": "v"}}); err != nil {
+			t.Fatal(err)
+		}
+		if h, _ := l.HeadObject(ctx, "acl", "k", GetOptions{MetadataOnly: true}); !bytes.Equal(h.ACL, doc) {
+			t.Fatalf("stored ACL %q", h.ACL)
+		}
+		// A copy never inherits the source's ACL.
+		if _, err := l.CopyObject(ctx, CopySource{Bucket: "acl", Key: "k"}, "acl", "c", PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if h, _ := l.HeadObject(ctx, "acl", "c", GetOptions{MetadataOnly: true}); h.ACL != nil {
+			t.Fatalf("copied ACL %q", h.ACL)
+		}
+		two := []byte("<AccessControlPolicy>two</AccessControlPolicy>")
+		if _, err := l.PutObjectACL(ctx, "acl", "k", "", two); err != nil {
+			t.Fatal(err)
+		}
+		h, _ := l.HeadObject(ctx, "acl", "k", GetOptions{MetadataOnly: true})
+		if !bytes.Equal(h.ACL, two) || h.Tags["t"] != "v" {
+			t.Fatalf("after PutObjectACL: acl %q tags %v", h.ACL, h.Tags)
+		}
+		if _, err := l.PutObjectACL(ctx, "acl", "missing", "", two); !errors.Is(err, ErrNoSuchKey) {
+			t.Fatalf("PutObjectACL on a missing key: %v", err)
+		}
+		// Multipart uploads carry the ACL to the completed version.
+		id, err := l.NewMultipartUpload(ctx, "acl", "mp", PutOptions{ACL: doc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := l.PutObjectPart(ctx, "acl", "mp", id, 1, bytes.NewReader([]byte("part")), 4, PartOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.CompleteMultipartUpload(ctx, "acl", "mp", id, []CompletePart{{Number: 1, ETag: p.ETag}}, CompleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if h, _ := l.HeadObject(ctx, "acl", "mp", GetOptions{MetadataOnly: true}); !bytes.Equal(h.ACL, doc) {
+			t.Fatalf("multipart ACL %q", h.ACL)
+		}
+	})
+
 	t.Run("ConditionalWrites", func(t *testing.T) {
 		l := open(t)
 		l.MakeBucket(ctx, "cnd", MakeBucketOptions{})

@@ -81,7 +81,7 @@ func (v *versionRecord) info(bucket, key string, versioned bool) ObjectInfo {
 		ContentType: v.ContentType, ContentEncoding: v.ContentEnc,
 		ContentDisposition: v.ContentDisp, ContentLanguage: v.ContentLang,
 		CacheControl: v.CacheControl, Expires: v.Expires, UserMeta: v.UserMeta,
-		Tags: v.Tags, StorageClass: v.StorageClass, Owner: v.Owner,
+		Tags: v.Tags, ACL: v.ACL, StorageClass: v.StorageClass, Owner: v.Owner,
 		Checksums: v.Checksums, Encryption: v.Enc.info(),
 	}
 	if oi.StorageClass == "" {

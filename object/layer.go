@@ -62,8 +62,13 @@ type Layer interface {
 	DeleteObject(ctx context.Context, bucket, key string, opts DeleteOptions) (DeleteResult, error)
 	// CopyObject streams a source version into a new destination version.
 	CopyObject(ctx context.Context, src CopySource, dstBucket, dstKey string, opts PutOptions) (ObjectInfo, error)
-	// UpdateObjectMeta rewrites a version's tags in place (no new version).
+	// PutObjectTags rewrites a version's tags in place (no new version).
 	PutObjectTags(ctx context.Context, bucket, key, versionID string, tags map[string]string) (ObjectInfo, error)
+	// PutObjectACL rewrites a version's ACL document in place (no new
+	// version); nil removes it. The layer stores acl without interpreting
+	// it. ErrNoSuchKey / ErrNoSuchVersion when the version is absent,
+	// ErrMethodNotAllowed for a delete marker named by version id.
+	PutObjectACL(ctx context.Context, bucket, key, versionID string, acl []byte) (ObjectInfo, error)
 
 	// ListObjects lists current versions (delete markers hidden).
 	ListObjects(ctx context.Context, bucket string, opts ListOptions) (ListResult, error)
@@ -144,6 +149,10 @@ type PutOptions struct {
 	UserMeta           map[string]string // x-amz-meta-* without the prefix, lower-case keys
 	Tags               map[string]string
 	StorageClass       string
+	// ACL is the version's S3 ACL document (AccessControlPolicy XML), or
+	// nil for none. The layer stores it with the version, uninterpreted;
+	// CopyObject never copies the source's ACL.
+	ACL []byte `json:"acl,omitempty"`
 
 	// ExpectMD5 is the Content-MD5 the client sent (raw 16 bytes), or nil.
 	ExpectMD5 []byte `json:"-"`
@@ -313,6 +322,9 @@ type ObjectInfo struct {
 	Tags               map[string]string
 	StorageClass       string
 	Owner              string
+	// ACL is the version's stored ACL document (PutOptions.ACL or
+	// PutObjectACL), nil when it has none.
+	ACL []byte
 
 	// Checksums holds the stored additional checksums by algorithm (base64).
 	// For multipart objects the value is the checksum-of-checksums with the

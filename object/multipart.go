@@ -207,7 +207,7 @@ func (e *Engine) CompleteMultipartUpload(_ context.Context, bucket, key, uploadI
 		VSort: newVSort(now), ModTime: now.UnixNano(), Size: size, ETag: etag,
 		ContentType: o.ContentType, ContentEnc: o.ContentEncoding, ContentDisp: o.ContentDisposition,
 		ContentLang: o.ContentLanguage, CacheControl: o.CacheControl, Expires: o.Expires,
-		StorageClass: o.StorageClass, UserMeta: o.UserMeta, Tags: o.Tags, Parts: chosen,
+		StorageClass: o.StorageClass, UserMeta: o.UserMeta, Tags: o.Tags, ACL: o.ACL, Parts: chosen,
 		Enc: up.Enc, // the parts were encrypted under the upload's data key
 	}
 	if alg := o.ChecksumAlgorithm; alg != "" {

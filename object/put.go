@@ -164,7 +164,7 @@ func (e *Engine) newVersion(s *stored, opts PutOptions, enc *encRecord) *version
 		ContentType: opts.ContentType, ContentEnc: opts.ContentEncoding,
 		ContentDisp: opts.ContentDisposition, ContentLang: opts.ContentLanguage,
 		CacheControl: opts.CacheControl, Expires: opts.Expires,
-		StorageClass: opts.StorageClass, UserMeta: opts.UserMeta, Tags: opts.Tags,
+		StorageClass: opts.StorageClass, UserMeta: opts.UserMeta, Tags: opts.Tags, ACL: opts.ACL,
 		StoredSize: s.storedSize, Enc: enc, Comp: s.comp,
 	}
 	if s.checksum != "" {

@@ -140,6 +140,7 @@ type versionRecord struct {
 	StorageClass string            `json:"sc,omitempty"`
 	UserMeta     map[string]string `json:"um,omitempty"`
 	Tags         map[string]string `json:"tags,omitempty"`
+	ACL          []byte            `json:"acl,omitempty"`
 	Checksums    map[string]string `json:"ck,omitempty"`
 	// Data location: Inline (data follows the JSON), DataID (one shard
 	// set) or Parts (multipart, one shard set per part).

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/cofferstore/coffer/iam"
+	"github.com/cofferstore/coffer/iam/acl"
+	"github.com/cofferstore/coffer/object"
 )
 
 // Resolver maps an access key to its secret and principal (root included).
@@ -55,6 +57,8 @@ func iamAction(api string) string {
 		return "s3:GetBucketPublicAccessBlock"
 	case "PutBucketPublicAccessBlock", "DeleteBucketPublicAccessBlock":
 		return "s3:PutBucketPublicAccessBlock"
+	case "DeleteBucketOwnershipControls":
+		return "s3:PutBucketOwnershipControls"
 	}
 	return "s3:" + api
 }
@@ -77,17 +81,23 @@ func (s *Server) authorize(r *request) error {
 	}
 	if r.query.has("versionId") {
 		switch req.Action {
-		case "s3:GetObject", "s3:DeleteObject":
-			req.Action += "Version"
+		case "s3:GetObject", "s3:DeleteObject", "s3:GetObjectAcl", "s3:PutObjectAcl":
+			req.Action = strings.Replace(req.Action, "Object", "ObjectVersion", 1)
 		case "s3:GetObjectTagging", "s3:PutObjectTagging", "s3:DeleteObjectTagging":
 			req.Action = strings.Replace(req.Action, "Object", "ObjectVersion", 1)
 		}
 	}
 	if r.bucket != "" && r.api != "CreateBucket" {
 		if bi, err := s.layer.GetBucketInfo(r.c, r.bucket); err == nil {
-			req.BucketTenant = bi.Tenant
-			req.BucketPolicy = bi.Configs[configPolicy]
-			req.RestrictPublicBuckets = publicAccessBlock(bi.Configs).RestrictPublicBuckets
+			fillBucket(req, bi)
+			if r.key != "" && !r.principal.Root && req.Ownership.ACLsEnabled() && acl.Permission(req.Action, true) != "" {
+				// Only reads and ACL operations on one object consult its
+				// ACL: one metadata lookup, no data read.
+				opts := object.GetOptions{VersionID: r.query.get("versionId"), MetadataOnly: true}
+				if info, err := s.layer.HeadObject(r.c, r.bucket, r.key, opts); err == nil {
+					req.ObjectACL = info.ACL
+				}
+			}
 		}
 	}
 	for _, q := range []string{"prefix", "max-keys", "delimiter"} {
@@ -95,7 +105,8 @@ func (s *Server) authorize(r *request) error {
 			req.Context["s3:"+q] = []string{v}
 		}
 	}
-	for _, h := range []string{"x-amz-acl", "x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id", "x-amz-copy-source", "x-amz-metadata-directive"} {
+	for _, h := range []string{"x-amz-acl", "x-amz-grant-read", "x-amz-grant-write", "x-amz-grant-read-acp", "x-amz-grant-write-acp", "x-amz-grant-full-control",
+		"x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id", "x-amz-copy-source", "x-amz-metadata-directive"} {
 		if v := r.header(h); v != "" {
 			req.Context["s3:"+h] = []string{v}
 		}
@@ -116,9 +127,13 @@ func (s *Server) authorize(r *request) error {
 			sreq.Action = "s3:GetObjectVersion"
 		}
 		if bi, err := s.layer.GetBucketInfo(r.c, src.Bucket); err == nil {
-			sreq.BucketTenant = bi.Tenant
-			sreq.BucketPolicy = bi.Configs[configPolicy]
-			sreq.RestrictPublicBuckets = publicAccessBlock(bi.Configs).RestrictPublicBuckets
+			fillBucket(sreq, bi)
+			if !r.principal.Root && sreq.Ownership.ACLsEnabled() {
+				opts := object.GetOptions{VersionID: src.VersionID, MetadataOnly: true}
+				if info, err := s.layer.HeadObject(r.c, src.Bucket, src.Key, opts); err == nil {
+					sreq.ObjectACL = info.ACL
+				}
+			}
 		}
 		if err := s.cfg.Authorizer.Authorize(r.c, sreq); err != nil {
 			s.log.Debug("copy source denied", "request_id", r.id, "principal", r.principal.ARN(), "source", src.Bucket+"/"+src.Key, "reason", err.Error())
@@ -126,6 +141,20 @@ func (s *Server) authorize(r *request) error {
 		}
 	}
 	return nil
+}
+
+// fillBucket copies into req what the decision needs from the bucket's
+// record: its owner, bucket policy, Block Public Access, Object Ownership
+// and bucket ACL.
+func fillBucket(req *AuthzRequest, bi object.BucketInfo) {
+	pab := publicAccessBlock(bi.Configs)
+	req.BucketTenant = bi.Tenant
+	req.BucketOwner = bi.Owner
+	req.BucketPolicy = bi.Configs[configPolicy]
+	req.RestrictPublicBuckets = pab.RestrictPublicBuckets
+	req.IgnorePublicAcls = pab.IgnorePublicAcls
+	req.Ownership = ownership(bi.Configs)
+	req.BucketACL = bi.Configs[configACL]
 }
 
 func boolString(b bool) string {

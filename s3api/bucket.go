@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/xml"
 	"errors"
+	"github.com/cofferstore/coffer/iam/acl"
 	"strconv"
 	"strings"
 
@@ -82,6 +83,19 @@ func createBucket(r *request) error {
 	if err := r.checkUnsupported(); err != nil {
 		return err
 	}
+	settings := acl.DefaultSettings(acl.Owner{ID: r.owner})
+	if v := r.header("x-amz-object-ownership"); v != "" {
+		if settings.Ownership = acl.Ownership(v); !settings.Ownership.Valid() {
+			return errCode("InvalidArgument", "Invalid x-amz-object-ownership header")
+		}
+	}
+	bucketACL, err := acl.ParseHeaders(r.header, acl.Bucket, settings.BucketOwner, settings.BucketOwner)
+	if err != nil {
+		return aclError(err)
+	}
+	if err := settings.CheckWrite(acl.OpCreateBucket, r.header("x-amz-acl"), bucketACL); err != nil {
+		return aclError(err)
+	}
 	b, err := r.readBody(maxXMLBody)
 	if err != nil {
 		return err
@@ -113,6 +127,16 @@ func createBucket(r *request) error {
 	}
 	if err != nil {
 		return err
+	}
+	if settings.Ownership != acl.DefaultOwnership {
+		if err := r.s.layer.SetBucketConfig(r.c, r.bucket, configOwnership, acl.OwnershipControlsXML(settings.Ownership)); err != nil {
+			return err
+		}
+	}
+	if settings.Ownership.ACLsEnabled() && bucketACL != nil {
+		if err := r.s.layer.SetBucketConfig(r.c, r.bucket, configACL, bucketACL.XML()); err != nil {
+			return err
+		}
 	}
 	r.setHeader("Location", "/"+r.bucket)
 	return r.writeStatus(200)

@@ -3,14 +3,31 @@ package s3api
 // Compatibility notes: where this package deliberately differs from AWS S3
 // (to be mirrored in docs/compatibility.md).
 //
-//   - Anonymous requests are refused with 403 AccessDenied until access
-//     control lands.
+//   - Anonymous requests are allowed only by a bucket policy or an ACL
+//     grant to AllUsers (with ACLs enabled and Block Public Access off).
 //   - Every S3 operation or subresource that is recognised but not built
-//     (ACLs, policies, CORS, lifecycle, Object Lock configuration, retention,
-//     legal hold, restore, select, ...) answers 501 NotImplemented, as do
-//     write headers that request unimplemented features (x-amz-object-lock-*,
-//     an SSE-KMS encryption context, grants, canned ACLs other than private,
-//     website redirects): coffer never silently ignores them.
+//     (CORS, lifecycle, Object Lock configuration, retention, legal hold,
+//     restore, select, ...) answers 501 NotImplemented, as do write headers
+//     that request unimplemented features (x-amz-object-lock-*, an SSE-KMS
+//     encryption context, website redirects): coffer never silently ignores
+//     them.
+//   - ACLs and Object Ownership (acl.go) follow AWS, with these choices:
+//     GetBucketOwnershipControls on a bucket without a configuration
+//     returns the default rule, BucketOwnerEnforced, instead of AWS's 404
+//     OwnershipControlsNotFoundError, because coffer's default is a real
+//     setting; DeleteBucketOwnershipControls restores that default (and so,
+//     like a PUT of BucketOwnerEnforced, fails with
+//     InvalidBucketAclWithObjectOwnership while the bucket ACL grants
+//     anyone but the owner). Grantee canonical ids are resolved loosely:
+//     any 64-hex id is accepted without checking that a tenant has it, and
+//     display names are not filled in. Objects written anonymously are
+//     owned by the bucket owner. CreateBucket accepts
+//     x-amz-object-ownership. Under BucketOwnerEnforced an accepted
+//     bucket-owner-full-control ACL is not stored, and reads report bucket
+//     owner FULL_CONTROL. ACL grants to a tenant's canonical id count only
+//     for principals of another tenant (who still need their own identity
+//     policy or tenant-admin status); inside the owning tenant, identity
+//     and bucket policies decide, so deny by default holds for its users.
 //   - Every object is encrypted at rest. SSE-S3 (AES256), SSE-KMS (aws:kms,
 //     with coffer's tenant keys: the key id is echoed exactly as sent, never
 //     expanded to an ARN) and SSE-C are accepted; dual-layer aws:kms:dsse is

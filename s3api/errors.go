@@ -20,6 +20,11 @@ type apiError struct {
 // its HTTP status and default message as AWS documents them. It is read-only.
 var errorTable = map[string]apiError{
 	"AccessDenied":                            {"AccessDenied", http.StatusForbidden, "Access Denied"},
+	"AccessControlListNotSupported":           {"AccessControlListNotSupported", http.StatusBadRequest, "The bucket does not allow ACLs"},
+	"InvalidBucketAclWithObjectOwnership":     {"InvalidBucketAclWithObjectOwnership", http.StatusBadRequest, "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting"},
+	"MalformedACLError":                       {"MalformedACLError", http.StatusBadRequest, "The XML you provided was not well-formed or did not validate against our published schema"},
+	"MissingSecurityHeader":                   {"MissingSecurityHeader", http.StatusBadRequest, "Your request was missing a required header"},
+	"UnresolvableGrantByEmailAddress":         {"UnresolvableGrantByEmailAddress", http.StatusBadRequest, "The e-mail address you provided does not match any account on record."},
 	"InvalidAccessKeyId":                      {"InvalidAccessKeyId", http.StatusForbidden, "The AWS Access Key Id you provided does not exist in our records."},
 	"MalformedPolicy":                         {"MalformedPolicy", http.StatusBadRequest, "Policies must be valid JSON and the first byte must be '{'"},
 	"NoSuchBucketPolicy":                      {"NoSuchBucketPolicy", http.StatusNotFound, "The bucket policy does not exist"},

@@ -245,7 +245,7 @@ func (f *fakeLayer) store(bucket, key string, r io.Reader, size int64, opts obje
 		Bucket: bucket, Key: key, Size: int64(len(data)), ModTime: f.now, ETag: hex.EncodeToString(sum[:]), IsLatest: true,
 		ContentType: opts.ContentType, ContentEncoding: opts.ContentEncoding, ContentDisposition: opts.ContentDisposition,
 		ContentLanguage: opts.ContentLanguage, CacheControl: opts.CacheControl, Expires: opts.Expires,
-		UserMeta: opts.UserMeta, Tags: opts.Tags, StorageClass: opts.StorageClass,
+		UserMeta: opts.UserMeta, Tags: opts.Tags, ACL: opts.ACL, StorageClass: opts.StorageClass,
 	}}
 	if opts.ChecksumAlgorithm != "" {
 		got := checksumOf(opts.ChecksumAlgorithm, data)
@@ -397,6 +397,17 @@ func (f *fakeLayer) PutObjectTags(_ context.Context, bucket, key, versionID stri
 		return object.ObjectInfo{}, err
 	}
 	o.info.Tags = tags
+	return o.info, nil
+}
+
+func (f *fakeLayer) PutObjectACL(_ context.Context, bucket, key, versionID string, acl []byte) (object.ObjectInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	o, err := f.get(bucket, key, object.GetOptions{VersionID: versionID})
+	if err != nil {
+		return object.ObjectInfo{}, err
+	}
+	o.info.ACL = acl
 	return o.info, nil
 }
 

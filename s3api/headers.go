@@ -98,21 +98,17 @@ func (r *request) parseChecksums() (checksumOptions, error) {
 var unsupportedWriteHeaders = []string{
 	"x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date", "x-amz-object-lock-legal-hold",
 	"x-amz-server-side-encryption-context",
-	"x-amz-website-redirect-location", "x-amz-grant-full-control", "x-amz-grant-read",
-	"x-amz-grant-read-acp", "x-amz-grant-write-acp", "x-amz-grant-write",
+	"x-amz-website-redirect-location",
 }
 
-// checkUnsupported refuses requests carrying headers of unimplemented features.
+// checkUnsupported refuses requests carrying headers of unimplemented
+// features. x-amz-acl and x-amz-grant-* are implemented (acl.go): the
+// write handlers parse them and check them with acl.Settings.CheckWrite.
 func (r *request) checkUnsupported() error {
 	for _, h := range unsupportedWriteHeaders {
 		if r.header(h) != "" {
 			return errCode("NotImplemented", "The "+h+" header is not implemented.")
 		}
-	}
-	switch v := r.header("x-amz-acl"); v {
-	case "", "private", "bucket-owner-full-control":
-	default:
-		return errCode("NotImplemented", "Canned ACL "+v+" is not implemented.")
 	}
 	return nil
 }

@@ -40,9 +40,9 @@ type handler func(*request) error
 // not implement yet: any request naming one gets 501 NotImplemented, never a
 // silent 200.
 var unimplementedBucket = []string{
-	"accelerate", "acl", "analytics", "cors", "intelligent-tiering",
+	"accelerate", "analytics", "cors", "intelligent-tiering",
 	"inventory", "lifecycle", "logging", "metadataConfiguration", "metadataTable",
-	"metrics", "notification", "object-lock", "ownershipControls",
+	"metrics", "notification", "object-lock",
 	"replication", "requestPayment",
 	"session", "website", "abac", "metadataInventoryTable", "metadataJournalTable",
 }
@@ -50,7 +50,7 @@ var unimplementedBucket = []string{
 // unimplementedObject lists object subresources coffer does not implement
 // yet (501 NotImplemented).
 var unimplementedObject = []string{
-	"acl", "legal-hold", "retention", "torrent", "restore", "select", "renameObject",
+	"legal-hold", "retention", "torrent", "restore", "select", "renameObject",
 }
 
 func notImplemented(*request) error { return errCode("NotImplemented", "") }
@@ -97,6 +97,10 @@ func route(r *request, method string) (string, handler) {
 				return "GetBucketPolicy", getBucketPolicy
 			case q.has("publicAccessBlock"):
 				return "GetBucketPublicAccessBlock", getPublicAccessBlock
+			case q.has("acl"):
+				return "GetBucketAcl", getBucketACL
+			case q.has("ownershipControls"):
+				return "GetBucketOwnershipControls", getOwnershipControls
 			case q.has("uploads"):
 				return "ListMultipartUploads", listMultipartUploads
 			case q.has("versions"):
@@ -121,6 +125,10 @@ func route(r *request, method string) (string, handler) {
 				return "PutBucketPolicy", putBucketPolicy
 			case q.has("publicAccessBlock"):
 				return "PutBucketPublicAccessBlock", putPublicAccessBlock
+			case q.has("acl"):
+				return "PutBucketAcl", putBucketACL
+			case q.has("ownershipControls"):
+				return "PutBucketOwnershipControls", putOwnershipControls
 			case q.has("policyStatus"):
 				return "MethodNotAllowed", methodNotAllowed
 			}
@@ -135,6 +143,10 @@ func route(r *request, method string) (string, handler) {
 				return "DeleteBucketPolicy", deleteBucketPolicy
 			case q.has("publicAccessBlock"):
 				return "DeleteBucketPublicAccessBlock", deletePublicAccessBlock
+			case q.has("ownershipControls"):
+				return "DeleteBucketOwnershipControls", deleteOwnershipControls
+			case q.has("acl"):
+				return "MethodNotAllowed", methodNotAllowed
 			}
 			return "DeleteBucket", deleteBucket
 		case "POST":
@@ -153,6 +165,8 @@ func route(r *request, method string) (string, handler) {
 		switch {
 		case q.has("tagging"):
 			return "GetObjectTagging", getObjectTagging
+		case q.has("acl"):
+			return "GetObjectAcl", getObjectACL
 		case q.has("attributes"):
 			return "GetObjectAttributes", getObjectAttributes
 		case q.has("uploadId"):
@@ -165,6 +179,8 @@ func route(r *request, method string) (string, handler) {
 		switch {
 		case q.has("tagging"):
 			return "PutObjectTagging", putObjectTagging
+		case q.has("acl"):
+			return "PutObjectAcl", putObjectACL
 		case q.has("uploadId") || q.has("partNumber"):
 			if r.header("x-amz-copy-source") != "" {
 				return "UploadPartCopy", uploadPartCopy
@@ -178,6 +194,8 @@ func route(r *request, method string) (string, handler) {
 		switch {
 		case q.has("tagging"):
 			return "DeleteObjectTagging", deleteObjectTagging
+		case q.has("acl"):
+			return "MethodNotAllowed", methodNotAllowed
 		case q.has("uploadId"):
 			return "AbortMultipartUpload", abortMultipartUpload
 		}

@@ -29,7 +29,11 @@ func TestRoute(t *testing.T) {
 		{"GET", "b", "", "policy", "", "GetBucketPolicy"}, {"GET", "b", "", "replication", "", "NotImplemented"},
 		{"PUT", "b", "", "lifecycle", "", "NotImplemented"},
 		{"PUT", "b", "", "object-lock", "", "NotImplemented"},
-		{"GET", "b", "", "acl", "", "NotImplemented"},
+		{"GET", "b", "", "acl", "", "GetBucketAcl"},
+		{"PUT", "b", "", "acl", "", "PutBucketAcl"},
+		{"GET", "b", "", "ownershipControls", "", "GetBucketOwnershipControls"},
+		{"PUT", "b", "", "ownershipControls", "", "PutBucketOwnershipControls"},
+		{"DELETE", "b", "", "ownershipControls", "", "DeleteBucketOwnershipControls"},
 		{"GET", "b", "", "cors", "", "NotImplemented"},
 		{"GET", "b", "", "encryption", "", "GetBucketEncryption"},
 		{"PUT", "b", "", "encryption", "", "PutBucketEncryption"},
@@ -49,7 +53,8 @@ func TestRoute(t *testing.T) {
 		{"DELETE", "b", "k", "uploadId=1", "", "AbortMultipartUpload"},
 		{"POST", "b", "k", "uploads", "", "CreateMultipartUpload"},
 		{"POST", "b", "k", "uploadId=1", "", "CompleteMultipartUpload"},
-		{"GET", "b", "k", "acl", "", "NotImplemented"},
+		{"GET", "b", "k", "acl", "", "GetObjectAcl"},
+		{"PUT", "b", "k", "acl", "", "PutObjectAcl"},
 		{"PUT", "b", "k", "retention", "", "NotImplemented"},
 		{"PUT", "b", "k", "legal-hold", "", "NotImplemented"},
 		{"POST", "b", "k", "restore", "", "NotImplemented"},
@@ -77,7 +82,7 @@ func routeWith(r *request, method, copySource string) (string, handler) {
 func TestNotImplementedEndToEnd(t *testing.T) {
 	ts := newTestServer(t)
 	expectStatus(t, ts.do("PUT", "/bkt", ""), 200)
-	for _, uri := range []string{"/bkt?lifecycle", "/bkt?cors", "/bkt?object-lock", "/bkt?acl", "/bkt/k?retention", "/bkt/k?legal-hold", "/bkt/k?acl"} {
+	for _, uri := range []string{"/bkt?lifecycle", "/bkt?cors", "/bkt?object-lock", "/bkt/k?retention", "/bkt/k?legal-hold"} {
 		for _, m := range []string{"GET", "PUT", "DELETE"} {
 			expectError(t, ts.do(m, uri, ""), 501, "NotImplemented")
 		}

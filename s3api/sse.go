@@ -142,11 +142,15 @@ type sseRequest struct {
 // parseWriteSSE reads the encryption headers of PutObject,
 // CreateMultipartUpload and the destination of CopyObject.
 // parseWriteOptions parses the metadata and encryption headers of a write
-// (PutObject, CopyObject destination, CreateMultipartUpload). The caller
-// must defer sse.customer.wipe().
+// (PutObject, CopyObject destination, CreateMultipartUpload), the ACL
+// headers included (objectACLFor). The caller must defer
+// sse.customer.wipe().
 func (r *request) parseWriteOptions() (object.PutOptions, sseRequest, error) {
 	opts, err := r.parsePutOptions()
 	if err != nil {
+		return opts, sseRequest{}, err
+	}
+	if opts.ACL, err = r.objectACLFor(); err != nil {
 		return opts, sseRequest{}, err
 	}
 	sse, err := r.parseWriteSSE()
