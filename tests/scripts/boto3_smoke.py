@@ -45,6 +45,7 @@ class Coffer:
         if not binary:
             binary = os.path.join(work, "coffer")
             subprocess.run(["go", "build", "-o", binary, "./cmd/coffer"], cwd=ROOT, check=True)
+        self.binary = binary
         self.endpoint = "http://127.0.0.1:%d" % free_port()
         drives = [os.path.join(work, "drive%d" % i) for i in range(1, 5)]
         for d in drives:
@@ -232,6 +233,56 @@ def main():
             rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
             expect(rule.get("BucketKeyEnabled") is not True, "rule after DELETE %r" % rule)
 
+        def t_access_control():
+            import json
+            ab = "acl-boto3-%d" % os.getpid()
+            s3.create_bucket(Bucket=ab)
+            s3.put_object(Bucket=ab, Key="pub", Body=b"public")
+            s3.put_object(Bucket=ab, Key="priv", Body=b"private")
+
+            def anon(key):
+                try:
+                    with urllib.request.urlopen("%s/%s/%s" % (server.endpoint, ab, key), timeout=5) as r:
+                        return r.status
+                except urllib.error.HTTPError as e:
+                    return e.code
+            expect(anon("pub") == 403, "anonymous GET before any grant")
+            # Default: ACLs disabled (BucketOwnerEnforced) and public access blocked.
+            expect_error(lambda: s3.put_object_acl(Bucket=ab, Key="pub", ACL="public-read"), 400,
+                         "AccessControlListNotSupported")
+            s3.put_bucket_ownership_controls(Bucket=ab, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+            s3.put_public_access_block(Bucket=ab, PublicAccessBlockConfiguration={
+                "BlockPublicAcls": False, "IgnorePublicAcls": False, "BlockPublicPolicy": False, "RestrictPublicBuckets": False})
+            s3.put_object_acl(Bucket=ab, Key="pub", ACL="public-read")
+            grants = s3.get_object_acl(Bucket=ab, Key="pub")["Grants"]
+            expect(any(g["Grantee"].get("URI", "").endswith("AllUsers") for g in grants), "AllUsers grant %r" % grants)
+            expect(anon("pub") == 200, "public-read object not readable anonymously")
+            expect(anon("priv") == 403, "private object readable anonymously")
+            # An explicit deny beats the ACL allow.
+            deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*",
+                    "Action": "s3:GetObject", "Resource": "arn:aws:s3:::%s/pub" % ab}]}
+            s3.put_bucket_policy(Bucket=ab, Policy=json.dumps(deny))
+            expect(anon("pub") == 403, "explicit deny did not beat the ACL")
+            # A policy granting another tenant GetObject works for that tenant only.
+            env = dict(os.environ, COFFER_ENDPOINT=server.endpoint, COFFER_ACCESS_KEY=USER, COFFER_SECRET_KEY=SECRET)
+            out = subprocess.run([server.binary, "admin", "--json", "tenant", "create", "reader-%d" % os.getpid()],
+                                 env=env, check=True, capture_output=True).stdout
+            key = json.loads(out)["admin_key"]
+            other = boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1",
+                                 aws_access_key_id=key["access_key"], aws_secret_access_key=key["secret_key"],
+                                 config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+            expect_error(lambda: other.get_object(Bucket=ab, Key="priv"), 403, "AccessDenied")
+            grant = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                     "Principal": {"AWS": "arn:coffer:iam::reader-%d:root" % os.getpid()},
+                     "Action": "s3:GetObject", "Resource": "arn:aws:s3:::%s/priv" % ab}]}
+            s3.put_bucket_policy(Bucket=ab, Policy=json.dumps(grant))
+            expect(other.get_object(Bucket=ab, Key="priv")["Body"].read() == b"private", "cross-tenant grant")
+            expect_error(lambda: other.put_object(Bucket=ab, Key="evil", Body=b"x"), 403, "AccessDenied")
+            s3.delete_bucket_policy(Bucket=ab)
+            for k in ("pub", "priv"):
+                s3.delete_object(Bucket=ab, Key=k)
+            s3.delete_bucket(Bucket=ab)
+
         def t_cleanup():
             for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
                 objs = [{"Key": o["Key"]} for o in page.get("Contents", [])]
@@ -249,6 +300,7 @@ def main():
                          ("presigned URLs via urllib", t_presigned),
                          ("delete_objects", t_delete_objects),
                          ("server-side encryption", t_sse),
+                         ("ACLs, bucket policies, tenants", t_access_control),
                          ("empty and delete bucket", t_cleanup)):
             try:
                 fn()
