@@ -99,7 +99,7 @@ func (r *bucketRecord) info() BucketInfo {
 	return BucketInfo{
 		Name: r.Name, Created: time.Unix(0, r.Created).UTC(), Region: r.Region,
 		Owner: r.Owner, Tenant: r.Tenant, Versioning: r.Versioning,
-		ObjectLock: r.ObjectLock, Tags: r.Tags, Encryption: r.Encryption,
+		ObjectLock: r.ObjectLock, ObjectLockDefault: r.ObjectLockDefault, Tags: r.Tags, Encryption: r.Encryption,
 		Configs: r.Configs,
 	}
 }
@@ -236,6 +236,28 @@ func (e *Engine) SetBucketConfig(_ context.Context, bucket, name string, value [
 			r.Configs = map[string][]byte{}
 		}
 		r.Configs[name] = append([]byte(nil), value...)
+		return nil
+	})
+}
+
+// SetObjectLockConfig implements Layer.
+func (e *Engine) SetObjectLockConfig(_ context.Context, bucket string, enabled bool, def *LockDefault) error {
+	if !enabled {
+		return fmt.Errorf("%w: Object Lock can only be Enabled", ErrMalformedRequest)
+	}
+	if err := def.validate(); err != nil {
+		return err
+	}
+	return e.updateBucket(bucket, func(r *bucketRecord) error {
+		if !r.ObjectLock && r.Versioning != VersioningEnabled {
+			return fmt.Errorf("%w: Object Lock needs versioning Enabled", ErrInvalidBucketState)
+		}
+		r.ObjectLock = true
+		if def != nil {
+			d := *def
+			def = &d
+		}
+		r.ObjectLockDefault = def
 		return nil
 	})
 }

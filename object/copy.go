@@ -65,7 +65,7 @@ func (e *Engine) PutObjectTags(_ context.Context, bucket, key, versionID string,
 	if len(tags) == 0 {
 		tags = nil
 	}
-	return e.rewriteVersion(bucket, key, versionID, func(v *versionRecord) { v.Tags = tags })
+	return e.rewriteVersion(bucket, key, versionID, func(v *versionRecord) error { v.Tags = tags; return nil })
 }
 
 // PutObjectACL implements Layer: it rewrites the version's record in place.
@@ -73,13 +73,14 @@ func (e *Engine) PutObjectACL(_ context.Context, bucket, key, versionID string, 
 	if len(acl) == 0 {
 		acl = nil
 	}
-	return e.rewriteVersion(bucket, key, versionID, func(v *versionRecord) { v.ACL = acl })
+	return e.rewriteVersion(bucket, key, versionID, func(v *versionRecord) error { v.ACL = acl; return nil })
 }
 
 // rewriteVersion applies update to the record of a version (not a delete
 // marker) under the key lock and writes it back in place, together with
-// the latest pointer when the version is current.
-func (e *Engine) rewriteVersion(bucket, key, versionID string, update func(*versionRecord)) (ObjectInfo, error) {
+// the latest pointer when the version is current. An error from update
+// aborts the rewrite and is returned.
+func (e *Engine) rewriteVersion(bucket, key, versionID string, update func(*versionRecord) error) (ObjectInfo, error) {
 	if err := checkKey(key); err != nil {
 		return ObjectInfo{}, ErrNoSuchKey
 	}
@@ -104,7 +105,9 @@ func (e *Engine) rewriteVersion(bucket, key, versionID string, update func(*vers
 			return ObjectInfo{}, err
 		}
 	}
-	update(v)
+	if err := update(v); err != nil {
+		return ObjectInfo{}, err
+	}
 	b := metadata.NewBatch()
 	b.Set(versionKey(bucket, key, v.VSort), v.encode(true))
 	if cur, err := e.latest(bucket, key); err == nil && string(cur.VSort) == string(v.VSort) {

@@ -35,7 +35,7 @@ func (e *Engine) DeleteObject(_ context.Context, bucket, key string, opts Delete
 		if err != nil {
 			return DeleteResult{}, err
 		}
-		if err := e.checkRemove(v, "DeleteObject.version"); err != nil {
+		if err := e.checkRemove(v, "DeleteObject.version", opts.BypassGovernance); err != nil {
 			return DeleteResult{}, err
 		}
 		garbage = e.removeVersion(b, bucket, key, v)
@@ -53,7 +53,7 @@ func (e *Engine) DeleteObject(_ context.Context, bucket, key string, opts Delete
 			if err != nil {
 				return DeleteResult{}, err
 			}
-			if err := e.checkRemove(old, "DeleteObject.unversioned"); err != nil {
+			if err := e.checkRemove(old, "DeleteObject.unversioned", opts.BypassGovernance); err != nil {
 				return DeleteResult{}, err
 			}
 			garbage = e.removeVersion(b, bucket, key, old)
@@ -68,7 +68,7 @@ func (e *Engine) DeleteObject(_ context.Context, bucket, key string, opts Delete
 					return DeleteResult{}, err
 				}
 				if old != nil {
-					if err := e.checkRemove(old, "DeleteObject.suspendedNull"); err != nil {
+					if err := e.checkRemove(old, "DeleteObject.suspendedNull", opts.BypassGovernance); err != nil {
 						return DeleteResult{}, err
 					}
 					garbage = e.removeVersion(b, bucket, key, old)

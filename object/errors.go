@@ -71,6 +71,19 @@ var (
 	ErrObjectLocked = errors.New("object: version is locked")
 )
 
+// Object Lock errors.
+var (
+	// ErrLockNotEnabled: an Object Lock request (lock headers, retention,
+	// legal hold) on a bucket without Object Lock.
+	ErrLockNotEnabled = errors.New("object: bucket is missing Object Lock configuration")
+	// ErrInvalidRetention: a retention mode or date is invalid (unknown
+	// mode, mode without date or date without mode, date not in the future).
+	ErrInvalidRetention = errors.New("object: invalid retention")
+	// ErrInvalidRetentionPeriod: a default retention period is missing,
+	// ambiguous (Days and Years) or out of range.
+	ErrInvalidRetentionPeriod = errors.New("object: invalid default retention period")
+)
+
 // ErrInvalidBucketState: the request conflicts with the bucket's state
 // (e.g. suspending versioning on an Object Lock bucket).
 var ErrInvalidBucketState = errors.New("object: invalid bucket state")

@@ -82,7 +82,7 @@ func (v *versionRecord) info(bucket, key string, versioned bool) ObjectInfo {
 		ContentDisposition: v.ContentDisp, ContentLanguage: v.ContentLang,
 		CacheControl: v.CacheControl, Expires: v.Expires, UserMeta: v.UserMeta,
 		Tags: v.Tags, ACL: v.ACL, StorageClass: v.StorageClass, Owner: v.Owner,
-		Checksums: v.Checksums, Encryption: v.Enc.info(),
+		Checksums: v.Checksums, Encryption: v.Enc.info(), Lock: v.Lock,
 	}
 	if oi.StorageClass == "" {
 		oi.StorageClass = "STANDARD"

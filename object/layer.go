@@ -13,6 +13,8 @@ import (
 	"io"
 	"log/slog"
 	"time"
+
+	"github.com/cofferstore/coffer/lock"
 )
 
 // Layer is the object-layer interface. Implementations MUST be safe for
@@ -43,6 +45,12 @@ type Layer interface {
 	// interpret (e.g. "policy", "public-access-block"). It is returned in
 	// BucketInfo.Configs.
 	SetBucketConfig(ctx context.Context, bucket, name string, value []byte) error
+	// SetObjectLockConfig enables Object Lock on a bucket (enabled MUST be
+	// true: lock can never be disabled) and replaces its default retention
+	// (nil = none). Enabling it on an existing bucket requires versioning
+	// Enabled (ErrInvalidBucketState); ErrInvalidRetentionPeriod for a bad
+	// default.
+	SetObjectLockConfig(ctx context.Context, bucket string, enabled bool, def *LockDefault) error
 
 	// PutObject streams r (exactly size bytes; size -1 = until EOF) into a new
 	// version. The data is durable on a write quorum before it returns.
@@ -69,6 +77,14 @@ type Layer interface {
 	// it. ErrNoSuchKey / ErrNoSuchVersion when the version is absent,
 	// ErrMethodNotAllowed for a delete marker named by version id.
 	PutObjectACL(ctx context.Context, bucket, key, versionID string, acl []byte) (ObjectInfo, error)
+	// PutObjectRetention replaces a version's retention in place (mode ""
+	// with a zero until removes it), under CheckRetentionChange: a refusal
+	// is ErrObjectLocked. ErrLockNotEnabled on a bucket without Object Lock,
+	// ErrInvalidRetention for an invalid mode or a date not in the future.
+	PutObjectRetention(ctx context.Context, bucket, key, versionID string, mode string, until time.Time, bypassGovernance bool) (ObjectInfo, error)
+	// PutObjectLegalHold sets or clears a version's legal hold in place.
+	// ErrLockNotEnabled on a bucket without Object Lock.
+	PutObjectLegalHold(ctx context.Context, bucket, key, versionID string, on bool) (ObjectInfo, error)
 
 	// ListObjects lists current versions (delete markers hidden).
 	ListObjects(ctx context.Context, bucket string, opts ListOptions) (ListResult, error)
@@ -122,7 +138,10 @@ type BucketInfo struct {
 	Tenant     string
 	Versioning string // "", VersioningEnabled or VersioningSuspended
 	ObjectLock bool
-	Tags       map[string]string
+	// ObjectLockDefault is the default retention of new versions; nil
+	// means none. Only set when ObjectLock is true.
+	ObjectLockDefault *LockDefault
+	Tags              map[string]string
 	// Encryption is the default encryption; nil means SSE-S3.
 	Encryption *BucketEncryption
 	// Configs holds the bucket's opaque configuration documents by name.
@@ -181,6 +200,12 @@ type PutOptions struct {
 	// of the source; TagsReplace likewise for tags.
 	MetadataReplace bool
 	TagsReplace     bool
+
+	// Lock is the Object Lock settings the write asks for; nil means the
+	// bucket's default retention (if any). CopyObject never copies the
+	// source's lock state. Stored with a multipart upload and applied at
+	// CompleteMultipartUpload.
+	Lock *LockOptions `json:"lock,omitempty"`
 }
 
 // SSE modes, spelled as coffer records them.
@@ -280,6 +305,12 @@ func (r *Range) Resolve(size int64) (off, length int64, err error) {
 // DeleteOptions are the options of DeleteObject.
 type DeleteOptions struct {
 	VersionID string
+	// BypassGovernance lets the delete remove a version under GOVERNANCE
+	// retention. The caller MUST set it only when the client sent
+	// x-amz-bypass-governance-retention: true and holds
+	// s3:BypassGovernanceRetention. It never bypasses COMPLIANCE or a
+	// legal hold.
+	BypassGovernance bool
 }
 
 // DeleteResult reports what a delete did.
@@ -335,6 +366,8 @@ type ObjectInfo struct {
 	Parts []ObjectPart
 	// Encryption says how the version is encrypted (every version is).
 	Encryption Encryption
+	// Lock is the version's Object Lock state (retention and legal hold).
+	Lock lock.State
 }
 
 // ObjectPart describes one part of a multipart object.

@@ -33,6 +33,9 @@ func (e *Engine) NewMultipartUpload(ctx context.Context, bucket, key string, opt
 	if err != nil {
 		return "", err
 	}
+	if _, err := lockForWrite(brec.ObjectLock, brec.ObjectLockDefault, opts.Lock, e.now(), true); err != nil {
+		return "", err
+	}
 	dek, enc, err := e.newDataKey(ctx, sse, DefaultTenant, bucket, key)
 	if err != nil {
 		return "", err
@@ -216,7 +219,7 @@ func (e *Engine) CompleteMultipartUpload(_ context.Context, bucket, key, uploadI
 		}
 	}
 	var garbage []string
-	info, err := e.commitVersion(bucket, key, v, opts.IfNoneMatchStar, opts.IfMatch, func(b *metadata.Batch) {
+	info, err := e.commitVersion(bucket, key, v, o.Lock, opts.IfNoneMatchStar, opts.IfMatch, func(b *metadata.Batch) {
 		b.Delete(uploadKey(bucket, key, uploadID))
 		for _, p := range stored {
 			b.Delete(partKey(uploadID, p.Number))

@@ -191,6 +191,9 @@ func (e *Engine) PutObject(ctx context.Context, bucket, key string, r io.Reader,
 	if err != nil {
 		return ObjectInfo{}, err
 	}
+	if _, err := lockForWrite(brec.ObjectLock, brec.ObjectLockDefault, opts.Lock, e.now(), true); err != nil {
+		return ObjectInfo{}, err
+	}
 	if err := e.checkWriteConditions(bucket, key, opts.IfNoneMatchStar, opts.IfMatch); err != nil {
 		return ObjectInfo{}, err
 	}
@@ -209,7 +212,7 @@ func (e *Engine) PutObject(ctx context.Context, bucket, key string, r io.Reader,
 		return ObjectInfo{}, err
 	}
 	v := e.newVersion(s, opts, enc)
-	info, err := e.commitVersion(bucket, key, v, opts.IfNoneMatchStar, opts.IfMatch, nil)
+	info, err := e.commitVersion(bucket, key, v, opts.Lock, opts.IfNoneMatchStar, opts.IfMatch, nil)
 	if err != nil {
 		e.discard(s)
 		return ObjectInfo{}, err
@@ -259,9 +262,10 @@ func etagMatches(cond, etag string) bool {
 // commitVersion makes v the current version of key in one metadata batch,
 // applying the bucket's versioning rules: with versioning Enabled v gets its
 // own version id; otherwise v becomes the null version, replacing (after
-// the retention check) any previous null version. extra, when set, adds
-// operations to the same batch. It returns the new version's info.
-func (e *Engine) commitVersion(bucket, key string, v *versionRecord, noneMatchStar bool, ifMatch string, extra func(*metadata.Batch)) (ObjectInfo, error) {
+// the retention check) any previous null version. v's lock state comes
+// from lk or the bucket's default retention (lockForWrite). extra, when
+// set, adds operations to the same batch. It returns the new version's info.
+func (e *Engine) commitVersion(bucket, key string, v *versionRecord, lk *LockOptions, noneMatchStar bool, ifMatch string, extra func(*metadata.Batch)) (ObjectInfo, error) {
 	unlock := e.lockKey(bucket, key)
 	defer unlock()
 	brec, err := e.bucket(bucket)
@@ -269,6 +273,11 @@ func (e *Engine) commitVersion(bucket, key string, v *versionRecord, noneMatchSt
 		return ObjectInfo{}, err
 	}
 	if err := e.checkWriteConditions(bucket, key, noneMatchStar, ifMatch); err != nil {
+		return ObjectInfo{}, err
+	}
+	// The date was checked to be in the future when the write started; a
+	// long upload does not turn it invalid here.
+	if v.Lock, err = lockForWrite(brec.ObjectLock, brec.ObjectLockDefault, lk, v.modTime(), false); err != nil {
 		return ObjectInfo{}, err
 	}
 	b := metadata.NewBatch()
@@ -280,7 +289,7 @@ func (e *Engine) commitVersion(bucket, key string, v *versionRecord, noneMatchSt
 			return ObjectInfo{}, err
 		}
 		if old != nil {
-			if err := e.checkRemove(old, "PutObject.replaceNull"); err != nil {
+			if err := e.checkRemove(old, "PutObject.replaceNull", false); err != nil {
 				return ObjectInfo{}, err
 			}
 			garbage = e.removeVersion(b, bucket, key, old)
@@ -328,9 +337,17 @@ func (e *Engine) removeVersion(b *metadata.Batch, bucket, key string, old *versi
 
 // checkRemove is the object layer's single gate to lock.CheckRemove: every
 // path that removes or overwrites a version calls it with its path name.
-func (e *Engine) checkRemove(v *versionRecord, path string) error {
-	if err := lock.CheckRemove(v.Lock, lock.Removal{Now: e.now(), Path: path}); err != nil {
+// bypass MUST be true only for a caller that asked for and holds the
+// governance bypass (DeleteOptions.BypassGovernance); a removal that
+// succeeds only because of it is logged for the audit trail.
+func (e *Engine) checkRemove(v *versionRecord, path string, bypass bool) error {
+	now := e.now()
+	if err := lock.CheckRemove(v.Lock, lock.Removal{Now: now, Path: path, BypassGovernance: bypass}); err != nil {
 		return fmt.Errorf("%w: %s: %v", ErrObjectLocked, path, err)
+	}
+	if bypass && lock.CheckRemove(v.Lock, lock.Removal{Now: now, Path: path}) != nil {
+		e.log.Warn("governance retention bypassed", "path", path, "version", v.versionID(),
+			"mode", v.Lock.Mode, "retain_until", v.Lock.RetainUntil)
 	}
 	return nil
 }

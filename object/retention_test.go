@@ -3,6 +3,7 @@ package object
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -144,5 +145,70 @@ func TestRemovalPathsCallRetentionCheck(t *testing.T) {
 	}
 	if seen < 2 {
 		t.Fatalf("found only %d removal paths: the scan is broken", seen)
+	}
+}
+
+// TestRetentionPathsWithBypass: the governance bypass opens GOVERNANCE
+// retention only. Every path that accepts a bypass MUST still refuse a
+// version under legal hold or COMPLIANCE retention, and the retention
+// rewrite paths (PutObjectRetention shortening or removing) MUST refuse
+// COMPLIANCE with or without bypass.
+func TestRetentionPathsWithBypass(t *testing.T) {
+	e := newEngine(t)
+	now := time.Now()
+	states := map[string]lock.State{
+		"legal hold": {LegalHold: true},
+		"compliance": {Mode: lock.ModeCompliance, RetainUntil: now.Add(time.Hour)},
+		"governance": {Mode: lock.ModeGovernance, RetainUntil: now.Add(time.Hour)},
+	}
+	type path struct {
+		fn      func(bucket, vid string) error
+		refuses map[string]bool // state name -> must refuse
+	}
+	paths := map[string]path{
+		"DeleteObject.version+bypass": {fn: func(b, vid string) error {
+			_, err := e.DeleteObject(ctx, b, "k", DeleteOptions{VersionID: vid, BypassGovernance: true})
+			return err
+		}, refuses: map[string]bool{"legal hold": true, "compliance": true}},
+		"DeleteObject.version": {fn: func(b, vid string) error {
+			_, err := e.DeleteObject(ctx, b, "k", DeleteOptions{VersionID: vid})
+			return err
+		}, refuses: map[string]bool{"legal hold": true, "compliance": true, "governance": true}},
+		"PutObjectRetention.remove": {fn: func(b, vid string) error {
+			_, err := e.PutObjectRetention(ctx, b, "k", vid, "", time.Time{}, false)
+			return err
+		}, refuses: map[string]bool{"compliance": true, "governance": true}},
+		"PutObjectRetention.shorten+bypass": {fn: func(b, vid string) error {
+			_, err := e.PutObjectRetention(ctx, b, "k", vid, lock.ModeCompliance, now.Add(time.Minute), true)
+			return err
+		}, refuses: map[string]bool{"compliance": true}},
+		"PutObjectRetention.toGovernance+bypass": {fn: func(b, vid string) error {
+			_, err := e.PutObjectRetention(ctx, b, "k", vid, lock.ModeGovernance, now.Add(2*time.Hour), true)
+			return err
+		}, refuses: map[string]bool{"compliance": true}},
+	}
+	i := 0
+	for pname, p := range paths {
+		for sname, st := range states {
+			i++
+			bucket := fmt.Sprintf("retbypass-%d", i)
+			if err := e.MakeBucket(ctx, bucket, MakeBucketOptions{ObjectLock: true}); err != nil {
+				t.Fatal(err)
+			}
+			vid := mustPut(t, e, bucket, "k", []byte("protected")).VersionID
+			setLock(t, e, bucket, "k", vid, st)
+			err := p.fn(bucket, vid)
+			if p.refuses[sname] {
+				if !errors.Is(err, ErrObjectLocked) {
+					t.Errorf("%s on %s: err = %v, want ErrObjectLocked", pname, sname, err)
+				}
+				info, herr := e.HeadObject(ctx, bucket, "k", GetOptions{VersionID: vid})
+				if herr != nil || info.Lock != st && !(st.RetainUntil.Equal(info.Lock.RetainUntil) && st.Mode == info.Lock.Mode && st.LegalHold == info.Lock.LegalHold) {
+					t.Errorf("%s on %s: protected version altered: %+v, %v", pname, sname, info.Lock, herr)
+				}
+			} else if err != nil {
+				t.Errorf("%s on %s: err = %v, want success", pname, sname, err)
+			}
+		}
 	}
 }

@@ -192,16 +192,18 @@ type uploadRecord struct {
 
 // bucketRecord is a bucket.
 type bucketRecord struct {
-	Name       string            `json:"name"`
-	Created    int64             `json:"created"`
-	Region     string            `json:"region,omitempty"`
-	Owner      string            `json:"owner,omitempty"`
-	Tenant     string            `json:"tenant,omitempty"`
-	Versioning string            `json:"versioning,omitempty"`
-	ObjectLock bool              `json:"object_lock,omitempty"`
-	Tags       map[string]string `json:"tags,omitempty"`
-	Encryption *BucketEncryption `json:"encryption,omitempty"`
-	Configs    map[string][]byte `json:"configs,omitempty"`
+	Name       string `json:"name"`
+	Created    int64  `json:"created"`
+	Region     string `json:"region,omitempty"`
+	Owner      string `json:"owner,omitempty"`
+	Tenant     string `json:"tenant,omitempty"`
+	Versioning string `json:"versioning,omitempty"`
+	ObjectLock bool   `json:"object_lock,omitempty"`
+	// ObjectLockDefault is the default retention of new versions.
+	ObjectLockDefault *LockDefault      `json:"object_lock_default,omitempty"`
+	Tags              map[string]string `json:"tags,omitempty"`
+	Encryption        *BucketEncryption `json:"encryption,omitempty"`
+	Configs           map[string][]byte `json:"configs,omitempty"`
 }
 
 // refRecord says which version or upload owns a shard set.

@@ -59,6 +59,10 @@ func iamAction(api string) string {
 		return "s3:PutBucketPublicAccessBlock"
 	case "DeleteBucketOwnershipControls":
 		return "s3:PutBucketOwnershipControls"
+	case "GetObjectLockConfiguration":
+		return "s3:GetBucketObjectLockConfiguration"
+	case "PutObjectLockConfiguration":
+		return "s3:PutBucketObjectLockConfiguration"
 	}
 	return "s3:" + api
 }
@@ -73,11 +77,7 @@ func (s *Server) authorize(r *request) error {
 	}
 	req := &AuthzRequest{
 		Principal: r.principal, Action: iamAction(r.api), Bucket: r.bucket, Key: r.key,
-		Context: map[string][]string{
-			"aws:SecureTransport": {boolString(r.ctx.IsTLS())},
-			"aws:SourceIp":        {ipOnly(r.ctx.RemoteAddr().String())},
-			"s3:signatureversion": {"AWS4-HMAC-SHA256"},
-		},
+		Context: baseContext(r),
 	}
 	if r.query.has("versionId") {
 		switch req.Action {
@@ -139,6 +139,34 @@ func (s *Server) authorize(r *request) error {
 			s.log.Debug("copy source denied", "request_id", r.id, "principal", r.principal.ARN(), "source", src.Bucket+"/"+src.Key, "reason", err.Error())
 			return errCode("AccessDenied", "")
 		}
+	}
+	return nil
+}
+
+// baseContext returns the condition keys every authorization of r carries.
+func baseContext(r *request) map[string][]string {
+	return map[string][]string{
+		"aws:SecureTransport": {boolString(r.ctx.IsTLS())},
+		"aws:SourceIp":        {ipOnly(r.ctx.RemoteAddr().String())},
+		"s3:signatureversion": {"AWS4-HMAC-SHA256"},
+	}
+}
+
+// authorizeExtra asks the Authorizer about a further action that a request
+// already authorized needs on r.bucket/key, such as
+// s3:BypassGovernanceRetention. It returns nil to allow (always, without
+// an Authorizer, like authorize).
+func (s *Server) authorizeExtra(r *request, action, key string) error {
+	if s.cfg.Authorizer == nil {
+		return nil
+	}
+	req := &AuthzRequest{Principal: r.principal, Action: action, Bucket: r.bucket, Key: key, Context: baseContext(r)}
+	if bi, err := s.layer.GetBucketInfo(r.c, r.bucket); err == nil {
+		fillBucket(req, bi)
+	}
+	if err := s.cfg.Authorizer.Authorize(r.c, req); err != nil {
+		s.log.Debug("extra action denied", "request_id", r.id, "action", action, "principal", r.principal.ARN(), "bucket", r.bucket, "key", key, "reason", err.Error())
+		return errCode("AccessDenied", "")
 	}
 	return nil
 }

@@ -114,7 +114,11 @@ func deleteObjects(r *request) error {
 	}
 	res := deleteResult{NS: s3NS}
 	for _, o := range req.Objects {
-		dr, err := r.s.layer.DeleteObject(r.c, r.bucket, o.Key, object.DeleteOptions{VersionID: o.VersionID})
+		dopts := object.DeleteOptions{VersionID: o.VersionID}
+		if o.VersionID != "" {
+			dopts.BypassGovernance = r.bypassGovernance(o.Key)
+		}
+		dr, err := r.s.layer.DeleteObject(r.c, r.bucket, o.Key, dopts)
 		if errors.Is(err, object.ErrNoSuchKey) || errors.Is(err, object.ErrNoSuchVersion) {
 			err, dr = nil, object.DeleteResult{VersionID: o.VersionID}
 		}

@@ -51,6 +51,9 @@ var objectSentinels = map[string]struct {
 	"ErrCorruption":              {object.ErrCorruption, "InternalError"},
 	"ErrObjectLocked":            {object.ErrObjectLocked, "AccessDenied"},
 	"ErrInvalidBucketState":      {object.ErrInvalidBucketState, "InvalidBucketState"},
+	"ErrLockNotEnabled":          {object.ErrLockNotEnabled, "InvalidRequest"},
+	"ErrInvalidRetention":        {object.ErrInvalidRetention, "InvalidArgument"},
+	"ErrInvalidRetentionPeriod":  {object.ErrInvalidRetentionPeriod, "InvalidRetentionPeriod"},
 
 	"ErrSSECustomerKeyMissing":     {object.ErrSSECustomerKeyMissing, "InvalidRequest"},
 	"ErrSSECustomerKeyMismatch":    {object.ErrSSECustomerKeyMismatch, "AccessDenied"},

@@ -591,6 +591,43 @@ func (f *fakeLayer) ListMultipartUploads(_ context.Context, bucket string, opts 
 	return res, nil
 }
 
+// SetObjectLockConfig records the configuration without the engine's
+// checks (object/retention.go owns the rules).
+func (f *fakeLayer) SetObjectLockConfig(_ context.Context, name string, enabled bool, def *object.LockDefault) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, err := f.bucket(name)
+	if err != nil {
+		return err
+	}
+	b.info.ObjectLock, b.info.ObjectLockDefault = enabled, def
+	return nil
+}
+
+// PutObjectRetention stores the retention without the engine's rules.
+func (f *fakeLayer) PutObjectRetention(_ context.Context, bucket, key, versionID string, mode string, until time.Time, _ bool) (object.ObjectInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	o, err := f.get(bucket, key, object.GetOptions{VersionID: versionID})
+	if err != nil {
+		return object.ObjectInfo{}, err
+	}
+	o.info.Lock.Mode, o.info.Lock.RetainUntil = mode, until
+	return o.info, nil
+}
+
+// PutObjectLegalHold stores the legal hold.
+func (f *fakeLayer) PutObjectLegalHold(_ context.Context, bucket, key, versionID string, on bool) (object.ObjectInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	o, err := f.get(bucket, key, object.GetOptions{VersionID: versionID})
+	if err != nil {
+		return object.ObjectInfo{}, err
+	}
+	o.info.Lock.LegalHold = on
+	return o.info, nil
+}
+
 func (f *fakeLayer) Close() error { return nil }
 
 var _ object.Layer = (*fakeLayer)(nil)

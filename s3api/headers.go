@@ -96,7 +96,6 @@ func (r *request) parseChecksums() (checksumOptions, error) {
 // among them: accepting it without binding it to the data key would
 // silently drop what the client asked for.
 var unsupportedWriteHeaders = []string{
-	"x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date", "x-amz-object-lock-legal-hold",
 	"x-amz-server-side-encryption-context",
 	"x-amz-website-redirect-location",
 }
@@ -160,6 +159,11 @@ func (r *request) parsePutOptions() (object.PutOptions, error) {
 		}
 		o.Tags = tags
 	}
+	lk, err := r.parseLockHeaders()
+	if err != nil {
+		return o, err
+	}
+	o.Lock = lk
 	return o, nil
 }
 
@@ -208,6 +212,7 @@ func (r *request) setObjectHeaders(info object.ObjectInfo, ranged bool) {
 	set("Cache-Control", info.CacheControl)
 	set("Expires", info.Expires)
 	set("x-amz-version-id", info.VersionID)
+	r.setLockHeaders(info.Lock)
 	if info.StorageClass != "" && info.StorageClass != "STANDARD" {
 		h.Set("x-amz-storage-class", info.StorageClass)
 	}

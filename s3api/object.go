@@ -22,6 +22,9 @@ func putObject(r *request) error {
 	if err != nil {
 		return err
 	}
+	if err := requireLockIntegrity(opts.Lock, cs); err != nil {
+		return err
+	}
 	opts.ExpectMD5, opts.ExpectSHA256 = cs.md5, r.expectSHA256()
 	opts.ChecksumAlgorithm, opts.ExpectChecksum, opts.TrailingChecksum = cs.algorithm, cs.expect, cs.trailing
 	if opts.IfNoneMatchStar, opts.IfMatch, err = r.parseWriteConditions(); err != nil {
@@ -200,7 +203,11 @@ func deleteObject(r *request) error {
 		return errCode("NotImplemented", "Conditional deletes are not implemented.")
 	}
 	vid := r.query.get("versionId")
-	res, err := r.s.layer.DeleteObject(r.c, r.bucket, r.key, object.DeleteOptions{VersionID: vid})
+	dopts := object.DeleteOptions{VersionID: vid}
+	if vid != "" {
+		dopts.BypassGovernance = r.bypassGovernance(r.key)
+	}
+	res, err := r.s.layer.DeleteObject(r.c, r.bucket, r.key, dopts)
 	if errors.Is(err, object.ErrNoSuchKey) || errors.Is(err, object.ErrNoSuchVersion) {
 		err = nil // S3 answers 204 for a key or version that is not there
 		res = object.DeleteResult{VersionID: vid}

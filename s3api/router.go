@@ -42,7 +42,7 @@ type handler func(*request) error
 var unimplementedBucket = []string{
 	"accelerate", "analytics", "cors", "intelligent-tiering",
 	"inventory", "lifecycle", "logging", "metadataConfiguration", "metadataTable",
-	"metrics", "notification", "object-lock",
+	"metrics", "notification",
 	"replication", "requestPayment",
 	"session", "website", "abac", "metadataInventoryTable", "metadataJournalTable",
 }
@@ -50,7 +50,7 @@ var unimplementedBucket = []string{
 // unimplementedObject lists object subresources coffer does not implement
 // yet (501 NotImplemented).
 var unimplementedObject = []string{
-	"legal-hold", "retention", "torrent", "restore", "select", "renameObject",
+	"torrent", "restore", "select", "renameObject",
 }
 
 func notImplemented(*request) error { return errCode("NotImplemented", "") }
@@ -101,6 +101,8 @@ func route(r *request, method string) (string, handler) {
 				return "GetBucketAcl", getBucketACL
 			case q.has("ownershipControls"):
 				return "GetBucketOwnershipControls", getOwnershipControls
+			case q.has("object-lock"):
+				return "GetObjectLockConfiguration", getObjectLockConfig
 			case q.has("uploads"):
 				return "ListMultipartUploads", listMultipartUploads
 			case q.has("versions"):
@@ -129,6 +131,8 @@ func route(r *request, method string) (string, handler) {
 				return "PutBucketAcl", putBucketACL
 			case q.has("ownershipControls"):
 				return "PutBucketOwnershipControls", putOwnershipControls
+			case q.has("object-lock"):
+				return "PutObjectLockConfiguration", putObjectLockConfig
 			case q.has("policyStatus"):
 				return "MethodNotAllowed", methodNotAllowed
 			}
@@ -145,7 +149,7 @@ func route(r *request, method string) (string, handler) {
 				return "DeleteBucketPublicAccessBlock", deletePublicAccessBlock
 			case q.has("ownershipControls"):
 				return "DeleteBucketOwnershipControls", deleteOwnershipControls
-			case q.has("acl"):
+			case q.has("acl"), q.has("object-lock"):
 				return "MethodNotAllowed", methodNotAllowed
 			}
 			return "DeleteBucket", deleteBucket
@@ -169,6 +173,10 @@ func route(r *request, method string) (string, handler) {
 			return "GetObjectAcl", getObjectACL
 		case q.has("attributes"):
 			return "GetObjectAttributes", getObjectAttributes
+		case q.has("retention"):
+			return "GetObjectRetention", getObjectRetention
+		case q.has("legal-hold"):
+			return "GetObjectLegalHold", getObjectLegalHold
 		case q.has("uploadId"):
 			return "ListParts", listParts
 		}
@@ -181,6 +189,10 @@ func route(r *request, method string) (string, handler) {
 			return "PutObjectTagging", putObjectTagging
 		case q.has("acl"):
 			return "PutObjectAcl", putObjectACL
+		case q.has("retention"):
+			return "PutObjectRetention", putObjectRetention
+		case q.has("legal-hold"):
+			return "PutObjectLegalHold", putObjectLegalHold
 		case q.has("uploadId") || q.has("partNumber"):
 			if r.header("x-amz-copy-source") != "" {
 				return "UploadPartCopy", uploadPartCopy
@@ -194,7 +206,7 @@ func route(r *request, method string) (string, handler) {
 		switch {
 		case q.has("tagging"):
 			return "DeleteObjectTagging", deleteObjectTagging
-		case q.has("acl"):
+		case q.has("acl"), q.has("retention"), q.has("legal-hold"):
 			return "MethodNotAllowed", methodNotAllowed
 		case q.has("uploadId"):
 			return "AbortMultipartUpload", abortMultipartUpload
