@@ -109,6 +109,12 @@ func (c *Client) ListKeys(ctx context.Context, tenant string) ([]KeyStatus, erro
 	return ks, c.do(ctx, "GET", "kms/keys", q, nil, &ks)
 }
 
+// Clock reports the server's compliance clock.
+func (c *Client) Clock(ctx context.Context) (ClockReport, error) {
+	var out ClockReport
+	return out, c.do(ctx, "GET", "clock", nil, nil, &out)
+}
+
 // CreateTenant creates a tenant; the answer holds its first admin's key.
 func (c *Client) CreateTenant(ctx context.Context, id string) (TenantCreated, error) {
 	var out TenantCreated

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/cofferstore/coffer/iam"
+	"github.com/cofferstore/coffer/lock"
 	"github.com/cofferstore/coffer/s3api/sigv4"
 	"github.com/valyala/fasthttp"
 )
@@ -108,6 +109,8 @@ type Server struct {
 	verifier *sigv4.Verifier
 	log      *slog.Logger
 	now      func() time.Time
+	// Clock reports the compliance clock (nil: the endpoint answers 404).
+	Clock func() lock.ClockStatus
 	// PolicyValidator checks identity policy documents before they are
 	// stored (default: well-formed JSON with a Statement); the server sets
 	// the full policy parser.
@@ -282,6 +285,14 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) (any, error) {
 		}
 		return WhoAmI{AccessKey: p.AccessKey, Tenant: p.Tenant, User: p.User, Role: role}, nil
 
+	case route == "clock" && method == "GET" && s.Clock != nil:
+		st := s.Clock()
+		out := ClockReport{Compliance: st.Compliance, Wall: st.Wall, LagSeconds: st.Lag.Seconds(), CatchingUp: st.CatchingUp, Persisted: st.Persisted}
+		if st.PersistErr != nil {
+			out.PersistError = st.PersistErr.Error()
+		}
+		return out, nil
+
 	case strings.HasPrefix(route, "kms/"):
 		if err := rootOnly(); err != nil {
 			return nil, err
@@ -434,6 +445,17 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) (any, error) {
 		return u.Policies, nil
 	}
 	return nil, &Error{http.StatusNotFound, "NoSuchEndpoint", "unknown admin endpoint " + method + " " + route}
+}
+
+// ClockReport is the answer of the clock endpoint: the compliance clock
+// that retention is judged by, next to the system's wall clock.
+type ClockReport struct {
+	Compliance   time.Time `json:"compliance_time"`
+	Wall         time.Time `json:"wall_time"`
+	LagSeconds   float64   `json:"lag_seconds"` // wall - compliance
+	CatchingUp   bool      `json:"catching_up"`
+	Persisted    time.Time `json:"persisted"`
+	PersistError string    `json:"persist_error,omitempty"`
 }
 
 // TenantCreated is the answer of tenant creation: the tenant and the access

@@ -15,6 +15,7 @@ import (
 	"github.com/cofferstore/coffer/crypto/kms"
 	"github.com/cofferstore/coffer/crypto/kms/kmsmeta"
 	"github.com/cofferstore/coffer/erasure"
+	"github.com/cofferstore/coffer/lock"
 	"github.com/cofferstore/coffer/metadata"
 )
 
@@ -28,6 +29,7 @@ type Engine struct {
 	set    *erasure.Set
 	meta   metadata.Store
 	kms    kms.Provider
+	clock  *lock.Clock
 	log    *slog.Logger
 	now    func() time.Time
 	inline int64
@@ -106,6 +108,14 @@ func Open(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e.meta = meta
+	// Every time the engine uses — version times, retention decisions —
+	// comes from the compliance clock: persisted, never backwards, never
+	// faster than real time beyond a bounded catch-up (see lock.Clock).
+	if e.clock, err = lock.NewClock(clockStore{meta}, lock.ClockSources{}, lock.ClockOptions{}); err != nil {
+		meta.Close()
+		return nil, fmt.Errorf("object: compliance clock: %w", err)
+	}
+	e.now = e.clock.Now
 	if e.kms, err = kms.NewLocal(cfg.MasterKey, kmsmeta.New(meta), []byte{tagKMS}); err != nil {
 		meta.Close()
 		return nil, fmt.Errorf("object: key store: %w", err)
@@ -277,6 +287,9 @@ func (e *Engine) Close() error {
 	e.once.Do(func() {
 		close(e.stop)
 		e.wg.Wait()
+		if perr := e.clock.Persist(); perr != nil {
+			e.log.Error("persisting the compliance clock", "err", perr)
+		}
 		e.kms.Close()
 		err = e.meta.Close()
 	})
@@ -354,4 +367,28 @@ func (e *Engine) TenantBuckets(ctx context.Context, tenant string) (int, error) 
 		}
 	}
 	return n, err
+}
+
+// ClockStatus reports the compliance clock (for `coffer admin clock`).
+func (e *Engine) ClockStatus() lock.ClockStatus { return e.clock.Status() }
+
+// clockKey is where the compliance clock persists its state.
+var clockKey = []byte{tagClock, 'c', 'l', 'o', 'c', 'k'}
+
+// clockStore adapts the metadata store to lock.ClockStore; every save is a
+// synced batch on the metadata write quorum.
+type clockStore struct{ st metadata.Store }
+
+func (c clockStore) Load() ([]byte, bool, error) {
+	v, err := c.st.Get(clockKey)
+	if errors.Is(err, metadata.ErrNotFound) {
+		return nil, false, nil
+	}
+	return v, err == nil, err
+}
+
+func (c clockStore) Save(v []byte) error {
+	b := metadata.NewBatch()
+	b.Set(clockKey, v)
+	return c.st.Apply(b)
 }

@@ -27,6 +27,7 @@ import (
 //	R<dataID>                       reference: which version (or upload) owns a shard set
 //	G<dataID>                       garbage: shard set to delete
 //	K...                            the local KMS provider's tenant keys (sealed by the master key)
+//	Cclock                          the compliance clock (lock.Clock state)
 //
 // vsort is 16 bytes: big-endian (MaxUint64 - mtime in ns) then 8 random
 // bytes, so a key's versions sort newest first. A version id is the hex of
@@ -41,6 +42,7 @@ const (
 	tagRef     = 'R'
 	tagGarbage = 'G'
 	tagKMS     = 'K' // the local KMS provider's keyspace
+	tagClock   = 'C' // the compliance clock's persisted state
 )
 
 const vsortLen = 16

@@ -25,6 +25,7 @@ Connection (flags win over the environment):
 
 Commands:
   whoami
+  clock                 the compliance clock retention is judged by
   tenant create ID | list | info ID | delete ID
   user create NAME [--tenant T] [--admin] | list [--tenant T] | delete NAME [--tenant T]
   user disable NAME [--tenant T] [--enable]
@@ -219,6 +220,8 @@ func adminCommand(ctx context.Context, c *admin.Client, args []string, stderr io
 	switch {
 	case len(args) == 1 && args[0] == "whoami":
 		return c.WhoAmI(ctx)
+	case len(args) == 1 && args[0] == "clock":
+		return c.Clock(ctx)
 	case len(args) >= 2 && args[0] == "kms" && args[1] == "status":
 		return c.KeyStatus(ctx)
 	case len(args) >= 3 && args[0] == "kms" && args[1] == "key":
@@ -266,6 +269,9 @@ func printHuman(w io.Writer, out any) {
 	switch v := out.(type) {
 	case admin.WhoAmI:
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", v.AccessKey, v.Tenant, v.User, v.Role)
+	case admin.ClockReport:
+		fmt.Fprintf(tw, "compliance time\t%s\nwall time\t%s\nlag\t%.3fs\ncatching up\t%v\nlast persisted\t%s\n",
+			v.Compliance.Format(time.RFC3339Nano), v.Wall.Format(time.RFC3339Nano), v.LagSeconds, v.CatchingUp, v.Persisted.Format(time.RFC3339Nano))
 	case admin.TenantCreated:
 		fmt.Fprintf(tw, "tenant\t%s\nadmin access key\t%s\nadmin secret key\t%s\t(shown only now)\n", v.Tenant.ID, v.AdminKey.ID, v.AdminKey.Secret)
 	case iam.NewKey:

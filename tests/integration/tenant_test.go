@@ -268,3 +268,19 @@ func TestUsersAndKeysCLI(t *testing.T) {
 		t.Fatalf("deleting a tenant with buckets: %v", err)
 	}
 }
+
+// TestAdminClock: `coffer admin clock` reports the compliance clock, close
+// to real time on a fresh server, and only to root or tenant admins.
+func TestAdminClock(t *testing.T) {
+	srv := startServer(t)
+	var out struct {
+		Compliance time.Time `json:"compliance_time"`
+		Wall       time.Time `json:"wall_time"`
+	}
+	if err := adminCLI(t, srv, srv.AccessKey, srv.SecretKey, &out, "clock"); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(out.Compliance); d < -time.Minute || d > time.Minute || out.Compliance.After(out.Wall.Add(time.Second)) {
+		t.Fatalf("compliance clock %v, wall %v", out.Compliance, out.Wall)
+	}
+}
