@@ -283,6 +283,43 @@ def main():
                 s3.delete_object(Bucket=ab, Key=k)
             s3.delete_bucket(Bucket=ab)
 
+        def t_object_lock():
+            import base64
+            import datetime
+            lb = "lock-boto3-%d" % os.getpid()
+            s3.create_bucket(Bucket=lb, ObjectLockEnabledForBucket=True)
+            expect(s3.get_bucket_versioning(Bucket=lb).get("Status") == "Enabled", "lock bucket not versioned")
+            body = b"record"
+            md5 = base64.b64encode(hashlib.md5(body).digest()).decode()
+            until = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)
+            v = s3.put_object(Bucket=lb, Key="rec", Body=body, ContentMD5=md5,
+                              ObjectLockMode="COMPLIANCE", ObjectLockRetainUntilDate=until)["VersionId"]
+            h = s3.head_object(Bucket=lb, Key="rec", VersionId=v)
+            expect(h.get("ObjectLockMode") == "COMPLIANCE", "lock mode %r" % h.get("ObjectLockMode"))
+            expect_error(lambda: s3.delete_object(Bucket=lb, Key="rec", VersionId=v), 403, "AccessDenied")
+            shorter = until - datetime.timedelta(hours=1)
+            expect_error(lambda: s3.put_object_retention(Bucket=lb, Key="rec", VersionId=v,
+                         Retention={"Mode": "COMPLIANCE", "RetainUntilDate": shorter}), 403, "AccessDenied")
+            s3.put_object_retention(Bucket=lb, Key="rec", VersionId=v,
+                                    Retention={"Mode": "COMPLIANCE", "RetainUntilDate": until + datetime.timedelta(days=1)})
+            # A delete without a version id only adds a marker: the record stays.
+            s3.delete_object(Bucket=lb, Key="rec")
+            expect(s3.get_object(Bucket=lb, Key="rec", VersionId=v)["Body"].read() == body, "locked version lost")
+            # GOVERNANCE: deletable only with the bypass; legal hold blocks even that.
+            g = s3.put_object(Bucket=lb, Key="gov", Body=body, ContentMD5=md5,
+                              ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=until)["VersionId"]
+            s3.put_object_legal_hold(Bucket=lb, Key="gov", VersionId=g, LegalHold={"Status": "ON"})
+            expect_error(lambda: s3.delete_object(Bucket=lb, Key="gov", VersionId=g, BypassGovernanceRetention=True),
+                         403, "AccessDenied")
+            s3.put_object_legal_hold(Bucket=lb, Key="gov", VersionId=g, LegalHold={"Status": "OFF"})
+            expect_error(lambda: s3.delete_object(Bucket=lb, Key="gov", VersionId=g), 403, "AccessDenied")
+            s3.delete_object(Bucket=lb, Key="gov", VersionId=g, BypassGovernanceRetention=True)
+            # DeleteObjects reports the locked version per key.
+            r = s3.delete_objects(Bucket=lb, Delete={"Objects": [{"Key": "rec", "VersionId": v}]})
+            errs = r.get("Errors", [])
+            expect(len(errs) == 1 and errs[0]["Code"] == "AccessDenied", "DeleteObjects %r" % r)
+            expect_error(lambda: s3.delete_bucket(Bucket=lb), 409, "BucketNotEmpty")
+
         def t_cleanup():
             for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
                 objs = [{"Key": o["Key"]} for o in page.get("Contents", [])]
@@ -301,6 +338,7 @@ def main():
                          ("delete_objects", t_delete_objects),
                          ("server-side encryption", t_sse),
                          ("ACLs, bucket policies, tenants", t_access_control),
+                         ("Object Lock: compliance, governance, legal hold", t_object_lock),
                          ("empty and delete bucket", t_cleanup)):
             try:
                 fn()
