@@ -19,6 +19,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -111,6 +112,9 @@ type Server struct {
 	now      func() time.Time
 	// Clock reports the compliance clock (nil: the endpoint answers 404).
 	Clock func() lock.ClockStatus
+	// Compliance serves verify and the retention report (nil: those
+	// endpoints answer 404).
+	Compliance Compliance
 	// PolicyValidator checks identity policy documents before they are
 	// stored (default: well-formed JSON with a Statement); the server sets
 	// the full policy parser.
@@ -292,6 +296,33 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) (any, error) {
 			out.PersistError = st.PersistErr.Error()
 		}
 		return out, nil
+
+	case (route == "verify" || route == "retention/report") && method == "GET" && s.Compliance != nil:
+		bucket := q("bucket")
+		if bucket == "" {
+			return nil, &Error{http.StatusBadRequest, "InvalidArgument", "bucket is required"}
+		}
+		// Root may name any bucket; a tenant admin only its tenant's. A
+		// foreign bucket reads as a missing one (no existence oracle).
+		owner, err := s.Compliance.BucketTenant(c, bucket)
+		if err != nil {
+			return nil, err
+		}
+		if !p.Root && owner != p.Tenant {
+			return nil, fmt.Errorf("%w: bucket %q", ErrNotFound, bucket)
+		}
+		if route == "retention/report" {
+			return s.Compliance.RetentionReport(c, bucket)
+		}
+		limit := 0
+		if l := q("limit"); l != "" {
+			n, err := strconv.Atoi(l)
+			if err != nil || n < 0 {
+				return nil, &Error{http.StatusBadRequest, "InvalidArgument", "limit must be a non-negative integer"}
+			}
+			limit = n
+		}
+		return s.Compliance.Verify(c, bucket, q("key"), q("version"), limit, q("marker"))
 
 	case strings.HasPrefix(route, "kms/"):
 		if err := rootOnly(); err != nil {
@@ -507,4 +538,63 @@ func (s *Server) serveKMS(c context.Context, route, method string, body []byte) 
 		return s.km.KeyStatus(c)
 	}
 	return nil, &Error{http.StatusNotFound, "NoSuchEndpoint", "unknown admin endpoint " + method + " " + route}
+}
+
+// Compliance is what the admin API needs from the storage engine for the
+// compliance commands (verify, retention report). The object engine
+// implements it.
+type Compliance interface {
+	// BucketTenant returns the tenant that owns bucket (an error wrapping
+	// ErrNotFound when there is no such bucket).
+	BucketTenant(ctx context.Context, bucket string) (string, error)
+	// Verify re-reads up to limit versions of bucket (of key when not "",
+	// the one version versionID when not "") after marker and compares
+	// them with their recorded digests and evidence.
+	Verify(ctx context.Context, bucket, key, versionID string, limit int, marker string) (VerifyReport, error)
+	// RetentionReport summarises the retention and legal holds of the
+	// bucket's versions, judged by the compliance clock.
+	RetentionReport(ctx context.Context, bucket string) (RetentionReport, error)
+}
+
+// VerifyResult is the verification of one version.
+type VerifyResult struct {
+	Key       string `json:"key"`
+	VersionID string `json:"version_id"`
+	Size      int64  `json:"size"`
+	OK        bool   `json:"ok"`
+	// Evidence says whether a SHA-256 evidence record was compared.
+	Evidence bool   `json:"evidence"`
+	Problem  string `json:"problem,omitempty"`
+}
+
+// VerifyReport is the answer of the verify endpoint. When Truncated, the
+// next call passes NextMarker as its marker.
+type VerifyReport struct {
+	Bucket     string         `json:"bucket"`
+	Checked    int            `json:"checked"`
+	Failed     int            `json:"failed"`
+	Results    []VerifyResult `json:"results"`
+	Truncated  bool           `json:"truncated"`
+	NextMarker string         `json:"next_marker,omitempty"`
+}
+
+// RetentionReport is the answer of the retention report endpoint. A
+// version is under retention when its retain-until date is after the
+// compliance clock's now.
+type RetentionReport struct {
+	Bucket   string    `json:"bucket"`
+	AsOf     time.Time `json:"as_of"` // the compliance clock's time
+	Versions int64     `json:"versions"`
+	Bytes    int64     `json:"bytes"`
+	// Retained: versions whose retention has not expired (any mode).
+	Retained            int64      `json:"retained"`
+	RetainedBytes       int64      `json:"retained_bytes"`
+	Compliance          int64      `json:"compliance_mode"`
+	Governance          int64      `json:"governance_mode"`
+	EarliestRetainUntil *time.Time `json:"earliest_retain_until,omitempty"`
+	LatestRetainUntil   *time.Time `json:"latest_retain_until,omitempty"`
+	LegalHold           int64      `json:"legal_hold"`
+	LegalHoldBytes      int64      `json:"legal_hold_bytes"`
+	// Unreadable counts version records that could not be decoded.
+	Unreadable int64 `json:"unreadable,omitempty"`
 }

@@ -100,12 +100,21 @@ func (e *Engine) PutObjectPart(ctx context.Context, bucket, key, uploadID string
 	if err != nil {
 		return PartInfo{}, err
 	}
-	s, err := e.store(r, size, digests{opts.ExpectMD5, opts.ExpectSHA256, alg, opts.ExpectChecksum, opts.TrailingChecksum}, false, tf)
+	brec, err := e.bucket(bucket)
+	if err != nil {
+		return PartInfo{}, err
+	}
+	s, err := e.store(r, size, digests{opts.ExpectMD5, opts.ExpectSHA256, alg, opts.ExpectChecksum, opts.TrailingChecksum, brec.ObjectLock}, false, tf)
 	if err != nil {
 		return PartInfo{}, err
 	}
 	now := e.now()
 	p := partRecord{Number: n, Size: s.size, StoredSize: s.storedSize, ETag: hex.EncodeToString(s.md5), DataID: s.dataID, ModTime: now.UnixNano(), Suite: suite, Nonce: nonce, Comp: s.comp}
+	if brec.ObjectLock {
+		// Evidence of a multipart object is per part: a SHA-256 over the
+		// whole object cannot be derived from the parts' digests.
+		p.Evidence = newEvidence(s.sha256, opts.ExpectMD5)
+	}
 	if s.checksum != "" {
 		p.Checksums = map[string]string{alg: s.checksum}
 	}

@@ -33,6 +33,7 @@ type stored struct {
 	storedSize int64
 	md5        []byte
 	checksum   string // additional checksum (base64), "" if none
+	sha256     []byte // SHA-256 of the plaintext, when computed (evidence)
 	inline     []byte // non-nil when the data is inline (may be empty)
 	dataID     string // shard set id when not inline
 	degraded   bool   // some drives missed their shard: heal after commit
@@ -45,6 +46,9 @@ type digests struct {
 	md5, sha256 []byte
 	alg, expect string
 	trailing    func() string
+	// evidence: compute the plaintext's SHA-256 even when the client did
+	// not sign the payload (versions written to Object Lock buckets).
+	evidence bool
 }
 
 // store streams r (size bytes, or until EOF when size < 0) through the
@@ -55,7 +59,7 @@ func (e *Engine) store(r io.Reader, size int64, d digests, allowInline bool, tf 
 	if size > MaxObjectSize {
 		return nil, ErrEntityTooLarge
 	}
-	hr, err := newHashingReader(r, size, d.sha256 != nil, d.alg)
+	hr, err := newHashingReader(r, size, d.sha256 != nil || d.evidence, d.alg)
 	if err != nil {
 		return nil, err
 	}
@@ -113,6 +117,9 @@ func (e *Engine) store(r io.Reader, size int64, d digests, allowInline bool, tf 
 	if err != nil {
 		e.discard(out)
 		return nil, err
+	}
+	if hr.sha256 != nil {
+		out.sha256 = hr.sha256.Sum(nil)
 	}
 	return out, nil
 }
@@ -207,11 +214,14 @@ func (e *Engine) PutObject(ctx context.Context, bucket, key string, r io.Reader,
 		return ObjectInfo{}, err
 	}
 	enc.Suite, enc.Nonce = suite, nonce
-	s, err := e.store(r, size, digests{opts.ExpectMD5, opts.ExpectSHA256, opts.ChecksumAlgorithm, opts.ExpectChecksum, opts.TrailingChecksum}, true, tf)
+	s, err := e.store(r, size, digests{opts.ExpectMD5, opts.ExpectSHA256, opts.ChecksumAlgorithm, opts.ExpectChecksum, opts.TrailingChecksum, brec.ObjectLock}, true, tf)
 	if err != nil {
 		return ObjectInfo{}, err
 	}
 	v := e.newVersion(s, opts, enc)
+	if brec.ObjectLock {
+		v.Evidence = newEvidence(s.sha256, opts.ExpectMD5)
+	}
 	info, err := e.commitVersion(bucket, key, v, opts.Lock, opts.IfNoneMatchStar, opts.IfMatch, nil)
 	if err != nil {
 		e.discard(s)

@@ -3,6 +3,7 @@ package object
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -158,6 +159,10 @@ type versionRecord struct {
 	// Comp is the compression record of single-part and inline data that
 	// was compressed (compress.go); parts carry their own.
 	Comp *compRecord `json:"comp,omitempty"`
+	// Evidence is the integrity evidence of a version written to an
+	// Object Lock bucket (single-part and inline data; a multipart
+	// version's evidence is in its parts).
+	Evidence *evidence `json:"evid,omitempty"`
 
 	data []byte // inline data (not in JSON)
 }
@@ -177,6 +182,31 @@ type partRecord struct {
 	Nonce []byte `json:"nonce,omitempty"`
 	// Comp is the part's compression record when it was compressed.
 	Comp *compRecord `json:"comp,omitempty"`
+	// Evidence is the part's integrity evidence in an Object Lock bucket.
+	Evidence *evidence `json:"evid,omitempty"`
+}
+
+// evidence is the integrity evidence kept for data written to an Object
+// Lock bucket (SEC 17a-4(f) "verify the quality and accuracy"): the
+// SHA-256 of the plaintext, computed while the data streamed in whether or
+// not the client signed the payload, and the Content-MD5 the client sent
+// (base64, "" when none). `coffer admin verify` re-reads the data and
+// compares. For a multipart object each part carries its own evidence: S3
+// gives no whole-object digest of a multipart upload and the whole
+// object's SHA-256 cannot be derived from the parts'.
+type evidence struct {
+	SHA256     string `json:"sha256"`
+	ContentMD5 string `json:"cmd5,omitempty"`
+}
+
+// newEvidence returns the evidence record for a plaintext SHA-256 and the
+// client's raw Content-MD5 (nil when not sent).
+func newEvidence(sha []byte, contentMD5 []byte) *evidence {
+	ev := &evidence{SHA256: hex.EncodeToString(sha)}
+	if contentMD5 != nil {
+		ev.ContentMD5 = base64.StdEncoding.EncodeToString(contentMD5)
+	}
+	return ev
 }
 
 // uploadRecord is an in-progress multipart upload.

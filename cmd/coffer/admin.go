@@ -36,6 +36,11 @@ Commands:
   kms key list [--tenant T]
   kms key rotate NAME [--tenant T]
   kms status
+  verify BUCKET [KEY] [--version ID] [--limit N] [--marker M]
+                        re-read versions and compare them with their digests
+                        and evidence (exit status 1 when a version fails)
+  retention report BUCKET
+                        versions and bytes under retention and legal hold
 `
 
 // runAdmin is `coffer admin …`.
@@ -85,9 +90,16 @@ func runAdmin(args []string, stdout, stderr io.Writer, getenv func(string) strin
 	if *asJSON {
 		b, _ := json.MarshalIndent(out, "", "  ")
 		fmt.Fprintln(stdout, string(b))
+		if v, ok := out.(admin.VerifyReport); ok && v.Failed > 0 {
+			return 1
+		}
 		return 0
 	}
 	printHuman(stdout, out)
+	if v, ok := out.(admin.VerifyReport); ok && v.Failed > 0 {
+		fmt.Fprintf(stderr, "coffer admin: verify: %d of %d versions failed\n", v.Failed, v.Checked)
+		return 1
+	}
 	return 0
 }
 
@@ -103,6 +115,9 @@ func adminCommand(ctx context.Context, c *admin.Client, args []string, stderr io
 	expires := sub.String("expires", "", "expiry: RFC 3339 time or a duration such as 720h")
 	user := sub.String("user", "", "user name")
 	policyName := sub.String("name", "default", "policy name")
+	versionID := sub.String("version", "", "version id")
+	limit := sub.Int("limit", 0, "at most this many versions (verify)")
+	marker := sub.String("marker", "", "continue after this marker (verify)")
 	// Accept flags before or after the positional name.
 	parse := func(a []string) ([]string, error) {
 		var pos []string
@@ -209,6 +224,12 @@ func adminCommand(ctx context.Context, c *admin.Client, args []string, stderr io
 				return nil, err
 			}
 			return c.SetPolicy(ctx, *tenant, pos[0], *policyName, doc)
+		case "retention report":
+			bucket, err := one()
+			if err != nil {
+				return nil, err
+			}
+			return c.RetentionReport(ctx, bucket)
 		case "policy get":
 			name, err := one()
 			if err != nil {
@@ -222,6 +243,19 @@ func adminCommand(ctx context.Context, c *admin.Client, args []string, stderr io
 		return c.WhoAmI(ctx)
 	case len(args) == 1 && args[0] == "clock":
 		return c.Clock(ctx)
+	case len(args) >= 2 && args[0] == "verify":
+		pos, err := parse(args[1:])
+		if err != nil || len(pos) < 1 || len(pos) > 2 {
+			return nil, errUsage
+		}
+		key := ""
+		if len(pos) == 2 {
+			key = pos[1]
+		}
+		if *versionID != "" && key == "" {
+			return nil, fmt.Errorf("--version needs a KEY")
+		}
+		return c.Verify(ctx, pos[0], key, *versionID, *limit, *marker)
 	case len(args) >= 2 && args[0] == "kms" && args[1] == "status":
 		return c.KeyStatus(ctx)
 	case len(args) >= 3 && args[0] == "kms" && args[1] == "key":
@@ -294,6 +328,33 @@ func printHuman(w io.Writer, out any) {
 				exp = k.Expires.Format(time.RFC3339)
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\n", k.ID, k.Tenant, k.User, exp, k.Revoked)
+		}
+	case admin.VerifyReport:
+		fmt.Fprintln(tw, "KEY\tVERSION\tSIZE\tEVIDENCE\tRESULT")
+		for _, r := range v.Results {
+			res := "ok"
+			if !r.OK {
+				res = "FAILED: " + r.Problem
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%v\t%s\n", r.Key, r.VersionID, r.Size, r.Evidence, res)
+		}
+		fmt.Fprintf(tw, "checked %d, failed %d\n", v.Checked, v.Failed)
+		if v.Truncated {
+			fmt.Fprintf(tw, "more versions: continue with --marker %s\n", v.NextMarker)
+		}
+	case admin.RetentionReport:
+		when := func(t *time.Time) string {
+			if t == nil {
+				return "-"
+			}
+			return t.Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "bucket\t%s\nas of (compliance clock)\t%s\nversions\t%d\t%d bytes\n", v.Bucket, v.AsOf.Format(time.RFC3339), v.Versions, v.Bytes)
+		fmt.Fprintf(tw, "under retention\t%d\t%d bytes\t(compliance %d, governance %d)\n", v.Retained, v.RetainedBytes, v.Compliance, v.Governance)
+		fmt.Fprintf(tw, "earliest retain-until\t%s\nlatest retain-until\t%s\n", when(v.EarliestRetainUntil), when(v.LatestRetainUntil))
+		fmt.Fprintf(tw, "under legal hold\t%d\t%d bytes\n", v.LegalHold, v.LegalHoldBytes)
+		if v.Unreadable > 0 {
+			fmt.Fprintf(tw, "unreadable records\t%d\n", v.Unreadable)
 		}
 	case admin.KeyStatus:
 		keys([]admin.KeyStatus{v})

@@ -91,6 +91,7 @@ func serve(cfg *serverConfig, log *slog.Logger, stdout io.Writer, getenv func(st
 	resolve := resolver(creds, ids)
 	adm := admin.NewServer(layer, ids, layer.TenantBuckets, resolve, cfg.Region, log)
 	adm.Clock = layer.ClockStatus
+	adm.Compliance = layer
 	adm.PolicyValidator = func(doc []byte) error {
 		_, err := policy.ParseIdentity(doc)
 		return err
