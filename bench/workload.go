@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -134,7 +135,7 @@ func (st *runState) stepGet(w *worker, _ int64) {
 	w.record(opGet, time.Since(t), n, err)
 }
 
-func (st *runState) stepMixed(w *worker, _ int64) {
+func (st *runState) stepMixed(w *worker, ticket int64) {
 	p := st.pool
 	op := st.cfg.Mix.pick(w.rng.IntN(st.cfg.Mix.total()))
 	if op == opGet || op == opHead {
@@ -156,7 +157,13 @@ func (st *runState) stepMixed(w *worker, _ int64) {
 	}
 	i, ok := p.acquireWrite(w, op == opPut)
 	if !ok {
-		return // every object is busy; try another operation
+		// Every object is busy: nothing was done, so give the operation
+		// back (an --ops run still performs exactly --ops operations).
+		if ticket >= 0 {
+			st.claimed.Add(-1)
+		}
+		runtime.Gosched()
+		return
 	}
 	key := p.slots[i].key
 	t := time.Now()
