@@ -176,9 +176,9 @@ func (s *Server) authenticate(ctx *fasthttp.RequestCtx, body []byte) (iam.Princi
 	}
 	uri := string(ctx.Request.Header.RequestURI())
 	req.RawPath, req.RawQuery, _ = strings.Cut(uri, "?")
-	ctx.Request.Header.VisitAll(func(k, v []byte) {
+	for k, v := range ctx.Request.Header.All() {
 		req.Headers = append(req.Headers, [2]string{string(k), string(v)})
-	})
+	}
 	res, err := s.verifier.Verify(req, s.now())
 	if err != nil {
 		var se *sigv4.Error
@@ -323,6 +323,48 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) (any, error) {
 			limit = n
 		}
 		return s.Compliance.Verify(c, bucket, q("key"), q("version"), limit, q("marker"))
+
+	case (route == "retention/policy" || route == "retention/lock" || route == "legal-hold") && s.Compliance != nil:
+		ra, ok := s.Compliance.(RetentionAdmin)
+		if !ok {
+			break
+		}
+		// The bucket comes from the query (GET) or the body; scope as verify.
+		var upd RetentionPolicyUpdate
+		var lh legalHoldRequest
+		bucket := q("bucket")
+		if method != "GET" {
+			if err := decode(&upd); err != nil {
+				return nil, err
+			}
+			if err := decode(&lh); err != nil {
+				return nil, err
+			}
+			bucket = upd.Bucket
+		}
+		if bucket == "" {
+			return nil, &Error{http.StatusBadRequest, "InvalidArgument", "bucket is required"}
+		}
+		owner, err := s.Compliance.BucketTenant(c, bucket)
+		if err != nil {
+			return nil, err
+		}
+		if !p.Root && owner != p.Tenant {
+			return nil, fmt.Errorf("%w: bucket %q", ErrNotFound, bucket)
+		}
+		switch {
+		case route == "retention/policy" && method == "GET":
+			return ra.RetentionPolicy(c, bucket)
+		case route == "retention/policy" && method == "PUT":
+			return ra.SetRetentionPolicy(c, upd, p.ARN())
+		case route == "retention/lock" && method == "POST":
+			return ra.LockRetentionPolicy(c, bucket, p.ARN())
+		case route == "legal-hold" && method == "PUT":
+			if lh.Key == "" {
+				return nil, &Error{http.StatusBadRequest, "InvalidArgument", "key is required"}
+			}
+			return ra.SetLegalHold(c, bucket, lh.Key, lh.VersionID, lh.On, p.ARN())
+		}
 
 	case strings.HasPrefix(route, "kms/"):
 		if err := rootOnly(); err != nil {

@@ -77,8 +77,11 @@ func validMode(m string) bool { return m == lock.ModeGovernance || m == lock.Mod
 //     ErrLockNotEnabled.
 //   - Mode and RetainUntil MUST come together; when future is true the date
 //     MUST be after now (ErrInvalidRetention otherwise).
-//   - Without an explicit mode the bucket default MUST apply.
-func lockForWrite(enabled bool, def *LockDefault, o *LockOptions, now time.Time, future bool) (lock.State, error) {
+//   - Without an explicit mode the bucket's S3 default MUST apply, and
+//     without one the retention policy's default (pol).
+//   - The result MUST lie within the retention policy's bounds
+//     (checkPolicyBounds; ErrInvalidRetentionPeriod otherwise).
+func lockForWrite(enabled bool, def *LockDefault, pol *RetentionPolicy, o *LockOptions, now time.Time, future bool) (lock.State, error) {
 	var s lock.State
 	if o != nil && (o.Mode != "" || !o.RetainUntil.IsZero() || o.LegalHoldSet) {
 		if !enabled {
@@ -98,8 +101,16 @@ func lockForWrite(enabled bool, def *LockDefault, o *LockOptions, now time.Time,
 		}
 		s.LegalHold = o.LegalHoldSet && o.LegalHold
 	}
+	if s.Mode == "" && enabled && def == nil {
+		def = policyDefault(pol)
+	}
 	if s.Mode == "" && enabled && def != nil {
 		s.Mode, s.RetainUntil = def.Mode, def.until(now).UTC()
+	}
+	if enabled {
+		if err := checkPolicyBounds(pol, s.Mode, s.RetainUntil, now); err != nil {
+			return lock.State{}, err
+		}
 	}
 	return s, nil
 }

@@ -33,7 +33,7 @@ func (e *Engine) NewMultipartUpload(ctx context.Context, bucket, key string, opt
 	if err != nil {
 		return "", err
 	}
-	if _, err := lockForWrite(brec.ObjectLock, brec.ObjectLockDefault, opts.Lock, e.now(), true); err != nil {
+	if _, err := lockForWrite(brec.ObjectLock, brec.ObjectLockDefault, brec.RetentionPolicy, opts.Lock, e.now(), true); err != nil {
 		return "", err
 	}
 	dek, enc, err := e.newDataKey(ctx, sse, DefaultTenant, bucket, key)

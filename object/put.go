@@ -198,7 +198,7 @@ func (e *Engine) PutObject(ctx context.Context, bucket, key string, r io.Reader,
 	if err != nil {
 		return ObjectInfo{}, err
 	}
-	if _, err := lockForWrite(brec.ObjectLock, brec.ObjectLockDefault, opts.Lock, e.now(), true); err != nil {
+	if _, err := lockForWrite(brec.ObjectLock, brec.ObjectLockDefault, brec.RetentionPolicy, opts.Lock, e.now(), true); err != nil {
 		return ObjectInfo{}, err
 	}
 	if err := e.checkWriteConditions(bucket, key, opts.IfNoneMatchStar, opts.IfMatch); err != nil {
@@ -287,7 +287,7 @@ func (e *Engine) commitVersion(bucket, key string, v *versionRecord, lk *LockOpt
 	}
 	// The date was checked to be in the future when the write started; a
 	// long upload does not turn it invalid here.
-	if v.Lock, err = lockForWrite(brec.ObjectLock, brec.ObjectLockDefault, lk, v.modTime(), false); err != nil {
+	if v.Lock, err = lockForWrite(brec.ObjectLock, brec.ObjectLockDefault, brec.RetentionPolicy, lk, v.modTime(), false); err != nil {
 		return ObjectInfo{}, err
 	}
 	b := metadata.NewBatch()

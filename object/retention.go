@@ -24,7 +24,8 @@ func (e *Engine) lockBucket(bucket string) (*bucketRecord, error) {
 // CheckRetentionChange against the engine's clock under the key lock, so
 // that two concurrent changes cannot both shorten a retention.
 func (e *Engine) PutObjectRetention(_ context.Context, bucket, key, versionID string, mode string, until time.Time, bypassGovernance bool) (ObjectInfo, error) {
-	if _, err := e.lockBucket(bucket); err != nil {
+	brec, err := e.lockBucket(bucket)
+	if err != nil {
 		return ObjectInfo{}, err
 	}
 	if (mode == "") != until.IsZero() || (mode != "" && !validMode(mode)) {
@@ -37,6 +38,15 @@ func (e *Engine) PutObjectRetention(_ context.Context, bucket, key, versionID st
 		}
 		if err := CheckRetentionChange(v.Lock, mode, until, now, bypassGovernance); err != nil {
 			return err
+		}
+		// The bucket's retention policy bounds the new date; removing a
+		// retention still in force is refused under a minimum (an expired
+		// one may be removed).
+		inForce := v.Lock.Mode != "" && now.Before(v.Lock.RetainUntil)
+		if mode != "" || inForce {
+			if err := checkPolicyBounds(brec.RetentionPolicy, mode, until, now); err != nil {
+				return err
+			}
 		}
 		if bypassGovernance && CheckRetentionChange(v.Lock, mode, until, now, false) != nil {
 			e.log.Warn("governance retention bypassed", "path", "PutObjectRetention", "bucket", bucket,

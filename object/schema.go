@@ -236,6 +236,9 @@ type bucketRecord struct {
 	Tags              map[string]string `json:"tags,omitempty"`
 	Encryption        *BucketEncryption `json:"encryption,omitempty"`
 	Configs           map[string][]byte `json:"configs,omitempty"`
+	// RetentionPolicy is the compliance officers' retention policy
+	// (Object Lock buckets only; see retentionpolicy.go).
+	RetentionPolicy *RetentionPolicy `json:"retention_policy,omitempty"`
 }
 
 // refRecord says which version or upload owns a shard set.

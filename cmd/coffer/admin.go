@@ -41,6 +41,12 @@ Commands:
                         and evidence (exit status 1 when a version fails)
   retention report BUCKET
                         versions and bytes under retention and legal hold
+  retention show BUCKET the bucket's retention policy and its history
+  retention set BUCKET [--min-days N] [--max-days N] [--default-mode M --default-days N]
+                        change the retention policy (0 = no bound; mode ""
+                        with 0 days removes the default)
+  retention lock BUCKET lock the policy: from now on it may only be tightened
+  legal-hold set|clear BUCKET KEY [--version ID]
 `
 
 // runAdmin is `coffer admin …`.
@@ -118,6 +124,10 @@ func adminCommand(ctx context.Context, c *admin.Client, args []string, stderr io
 	versionID := sub.String("version", "", "version id")
 	limit := sub.Int("limit", 0, "at most this many versions (verify)")
 	marker := sub.String("marker", "", "continue after this marker (verify)")
+	minDays := sub.Int("min-days", 0, "minimum retention in days (retention set)")
+	maxDays := sub.Int("max-days", 0, "maximum retention in days (retention set)")
+	defMode := sub.String("default-mode", "", "default retention mode (retention set)")
+	defDays := sub.Int("default-days", 0, "default retention in days (retention set)")
 	// Accept flags before or after the positional name.
 	parse := func(a []string) ([]string, error) {
 		var pos []string
@@ -230,6 +240,49 @@ func adminCommand(ctx context.Context, c *admin.Client, args []string, stderr io
 				return nil, err
 			}
 			return c.RetentionReport(ctx, bucket)
+		case "retention show":
+			bucket, err := one()
+			if err != nil {
+				return nil, err
+			}
+			return c.RetentionPolicy(ctx, bucket)
+		case "retention lock":
+			bucket, err := one()
+			if err != nil {
+				return nil, err
+			}
+			return c.LockRetentionPolicy(ctx, bucket)
+		case "retention set":
+			bucket, err := one()
+			if err != nil {
+				return nil, err
+			}
+			u := admin.RetentionPolicyUpdate{Bucket: bucket}
+			sub.Visit(func(f *flag.Flag) {
+				switch f.Name {
+				case "min-days":
+					u.MinDays = minDays
+				case "max-days":
+					u.MaxDays = maxDays
+				case "default-mode":
+					u.DefaultMode = defMode
+				case "default-days":
+					u.DefaultDays = defDays
+				}
+			})
+			if (u.DefaultMode == nil) != (u.DefaultDays == nil) {
+				return nil, fmt.Errorf("--default-mode and --default-days go together")
+			}
+			if u.MinDays == nil && u.MaxDays == nil && u.DefaultMode == nil {
+				return nil, errUsage
+			}
+			return c.SetRetentionPolicy(ctx, u)
+		case "legal-hold set", "legal-hold clear":
+			pos, err := parse(args[2:])
+			if err != nil || len(pos) != 2 {
+				return nil, errUsage
+			}
+			return c.SetLegalHold(ctx, pos[0], pos[1], *versionID, args[1] == "set")
 		case "policy get":
 			name, err := one()
 			if err != nil {
@@ -356,6 +409,30 @@ func printHuman(w io.Writer, out any) {
 		if v.Unreadable > 0 {
 			fmt.Fprintf(tw, "unreadable records\t%d\n", v.Unreadable)
 		}
+	case admin.RetentionPolicy:
+		bound := func(n int) string {
+			if n == 0 {
+				return "none"
+			}
+			return fmt.Sprintf("%d days", n)
+		}
+		def := "none"
+		if v.DefaultMode != "" {
+			def = fmt.Sprintf("%s, %d days", v.DefaultMode, v.DefaultDays)
+		}
+		fmt.Fprintf(tw, "bucket\t%s\nminimum\t%s\nmaximum\t%s\ndefault\t%s\nlocked\t%v\n", v.Bucket, bound(v.MinDays), bound(v.MaxDays), def, v.Locked)
+		if len(v.History) > 0 {
+			fmt.Fprintln(tw, "\nTIME (compliance clock)\tACTOR\tCHANGE")
+			for _, h := range v.History {
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", h.Time.Format(time.RFC3339), h.Actor, h.Summary)
+			}
+		}
+	case admin.LegalHoldStatus:
+		state := "cleared"
+		if v.LegalHold {
+			state = "set"
+		}
+		fmt.Fprintf(tw, "legal hold %s on %s/%s version %s\n", state, v.Bucket, v.Key, v.VersionID)
 	case admin.KeyStatus:
 		keys([]admin.KeyStatus{v})
 	case []admin.KeyStatus:
