@@ -254,9 +254,9 @@ func getObjectRetention(r *request) error {
 	return r.writeXML(200, retentionXML{NS: s3NS, Mode: info.Lock.Mode, RetainUntilDate: info.Lock.RetainUntil.UTC().Format(lockDateFormat)})
 }
 
-// putObjectRetention: PUT /bucket/key?retention. An empty Retention
-// removes the retention (allowed only where CheckRetentionChange allows).
-func putObjectRetention(r *request) error {
+// readLockXML reads a small retention or legal-hold body, verifying its
+// Content-MD5 or checksum when the client sent one, and decodes it into v.
+func (r *request) readLockXML(v any) error {
 	cs, err := r.parseChecksums()
 	if err != nil {
 		return err
@@ -268,8 +268,14 @@ func putObjectRetention(r *request) error {
 	if err := r.verifySmallBody(b, cs, false); err != nil {
 		return err
 	}
+	return decodeXML(b, v)
+}
+
+// putObjectRetention: PUT /bucket/key?retention. An empty Retention
+// removes the retention (allowed only where CheckRetentionChange allows).
+func putObjectRetention(r *request) error {
 	var x retentionXML
-	if err := decodeXML(b, &x); err != nil {
+	if err := r.readLockXML(&x); err != nil {
 		return err
 	}
 	var until time.Time
@@ -314,19 +320,8 @@ func getObjectLegalHold(r *request) error {
 
 // putObjectLegalHold: PUT /bucket/key?legal-hold.
 func putObjectLegalHold(r *request) error {
-	cs, err := r.parseChecksums()
-	if err != nil {
-		return err
-	}
-	b, err := r.readBody(maxXMLBody)
-	if err != nil {
-		return err
-	}
-	if err := r.verifySmallBody(b, cs, false); err != nil {
-		return err
-	}
 	var x legalHoldXML
-	if err := decodeXML(b, &x); err != nil {
+	if err := r.readLockXML(&x); err != nil {
 		return err
 	}
 	if x.Status != "ON" && x.Status != "OFF" {
