@@ -25,6 +25,9 @@ type serverConfig struct {
 	Insecure    bool
 	ConfigDir   string
 	InlineLimit int64
+	// PprofAddress, when set, serves net/http/pprof on this loopback
+	// address (profiling for benchmarks; never on a public address).
+	PprofAddress string
 	// Compress turns on compression at rest of the CompressTypes (nil: the
 	// object layer's default list).
 	Compress      bool
@@ -89,6 +92,7 @@ func parseServerConfig(args []string, getenv func(string) string, output io.Writ
 	fs.StringVar(&c.TLSKey, "tls-key", getenv("COFFER_TLS_KEY"), "TLS private key `file` (PEM), reloaded on SIGHUP (env COFFER_TLS_KEY)")
 	fs.BoolVar(&c.Insecure, "insecure", envBool("COFFER_INSECURE"), "allow plain HTTP on a non-loopback address (env COFFER_INSECURE)")
 	fs.StringVar(&c.ConfigDir, "config-dir", getenv("COFFER_CONFIG_DIR"), "`directory` of server state such as root-credentials; default ./coffer-data without drives, else the parent of the first drive (env COFFER_CONFIG_DIR)")
+	fs.StringVar(&c.PprofAddress, "pprof-address", getenv("COFFER_PPROF_ADDRESS"), "serve Go profiling (net/http/pprof) on this loopback HOST:PORT; off by default (env COFFER_PPROF_ADDRESS)")
 	fs.Int64Var(&c.InlineLimit, "inline-limit", envInt("COFFER_INLINE_LIMIT", 0), "largest object stored inline in metadata, in bytes; 0 = default 128 KiB, <0 disables (env COFFER_INLINE_LIMIT)")
 	fs.BoolVar(&c.Compress, "compress", envBool("COFFER_COMPRESS"), "compress new objects of compressible content types at rest, before encryption (env COFFER_COMPRESS)")
 	compressTypes := fs.String("compress-types", getenv("COFFER_COMPRESS_TYPES"), "comma-separated Content-Type `prefixes` to compress; empty = text/ and common text formats such as application/json (env COFFER_COMPRESS_TYPES)")
@@ -133,6 +137,12 @@ func parseServerConfig(args []string, getenv func(string) string, output io.Writ
 	}
 	if c.TLSCert == "" && !c.Insecure && !isLoopback(host) {
 		return nil, fmt.Errorf("refusing to serve plain HTTP on non-loopback address %q: give --tls-cert/--tls-key, or --insecure to allow it", c.Address)
+	}
+	if c.PprofAddress != "" {
+		host, _, err := net.SplitHostPort(c.PprofAddress)
+		if err != nil || !isLoopback(host) {
+			return nil, fmt.Errorf("--pprof-address %q must be a loopback HOST:PORT", c.PprofAddress)
+		}
 	}
 	key, err := loadMasterKey(getenv("COFFER_MASTER_KEY"), *masterKeyFile)
 	if err != nil {

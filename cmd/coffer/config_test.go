@@ -217,3 +217,13 @@ func TestCompressFlags(t *testing.T) {
 		t.Fatal("compression must default to off")
 	}
 }
+
+func TestPprofAddressLoopbackOnly(t *testing.T) {
+	if _, err := parseServerConfig([]string{"--pprof-address", "0.0.0.0:6060"}, env(nil), &bytes.Buffer{}); err == nil {
+		t.Fatal("pprof on a public address accepted")
+	}
+	c, err := parseServerConfig(nil, env(map[string]string{"COFFER_PPROF_ADDRESS": "127.0.0.1:6060"}), &bytes.Buffer{})
+	if err != nil || c.PprofAddress != "127.0.0.1:6060" {
+		t.Fatalf("env: %v %q", err, c.PprofAddress)
+	}
+}

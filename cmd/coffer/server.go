@@ -108,6 +108,9 @@ func serve(cfg *serverConfig, log *slog.Logger, stdout io.Writer, getenv func(st
 		Mounts:            []s3api.Mount{{Prefix: admin.Prefix, Handler: adm.Handle}},
 	})
 
+	if cfg.PprofAddress != "" {
+		startPprof(cfg.PprofAddress, log)
+	}
 	ln, err := net.Listen("tcp", cfg.Address)
 	if err != nil {
 		return err
