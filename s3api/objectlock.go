@@ -254,8 +254,8 @@ func getObjectRetention(r *request) error {
 	return r.writeXML(200, retentionXML{NS: s3NS, Mode: info.Lock.Mode, RetainUntilDate: info.Lock.RetainUntil.UTC().Format(lockDateFormat)})
 }
 
-// readLockXML reads a small retention or legal-hold body, verifying its
-// Content-MD5 or checksum when the client sent one, and decodes it into v.
+// readLockXML reads a small retention or legal-hold body, requiring and
+// verifying its Content-MD5 or checksum, and decodes it into v.
 func (r *request) readLockXML(v any) error {
 	cs, err := r.parseChecksums()
 	if err != nil {
@@ -265,7 +265,9 @@ func (r *request) readLockXML(v any) error {
 	if err != nil {
 		return err
 	}
-	if err := r.verifySmallBody(b, cs, false); err != nil {
+	// Content-MD5 or an x-amz-checksum is required, as S3 requires it for
+	// PutObjectRetention and PutObjectLegalHold.
+	if err := r.verifySmallBody(b, cs, true); err != nil {
 		return err
 	}
 	return decodeXML(b, v)

@@ -2,11 +2,13 @@ package integration
 
 import (
 	"bytes"
+	"context"
 	"crypto/md5"
 	"encoding/base64"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -341,4 +343,28 @@ func TestObjectLockHeaderRules(t *testing.T) {
 	_, err = c.PutObjectLegalHold(ctx(t), &s3.PutObjectLegalHoldInput{Bucket: aws.String(plain), Key: aws.String("k"),
 		LegalHold: &types.ObjectLockLegalHold{Status: types.ObjectLockLegalHoldStatusOn}})
 	requireAPIError(t, err, 400, "InvalidRequest")
+}
+
+// TestLockBodiesNeedDigest: PutObjectRetention and PutObjectLegalHold
+// bodies must carry Content-MD5 or a checksum, as S3 requires.
+func TestLockBodiesNeedDigest(t *testing.T) {
+	srv := startServer(t)
+	ctx := context.Background()
+	c := srv.s3Client(t)
+	bucket := "lock-digest"
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket), ObjectLockEnabledForBucket: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("k"), Body: strings.NewReader("x")}); err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`<LegalHold xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>ON</Status></LegalHold>`)
+	resp, out := srv.do(t, rawRequest{Method: "PUT", Path: "/" + bucket + "/k", RawQuery: "legal-hold", Body: body})
+	requireRawError(t, resp, out, 400, "MissingContentMD5")
+	sum := md5.Sum(body)
+	resp, out = srv.do(t, rawRequest{Method: "PUT", Path: "/" + bucket + "/k", RawQuery: "legal-hold", Body: body,
+		Header: http.Header{"Content-Md5": {base64.StdEncoding.EncodeToString(sum[:])}}})
+	if resp.StatusCode != 200 {
+		t.Fatalf("legal hold with Content-MD5: %d %s", resp.StatusCode, out)
+	}
 }
