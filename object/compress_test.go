@@ -7,11 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math/rand"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/klauspost/compress/s2"
@@ -310,66 +306,6 @@ func TestCompressPolicy(t *testing.T) {
 	putText(t, d, "cmp", "text", text, PutOptions{})
 	if v, _ := d.resolve("cmp", "text", ""); v.Comp != nil {
 		t.Error("compressed with compression disabled")
-	}
-}
-
-// TestNoPlaintextOnDiskCompressed is TestNoPlaintextOnDisk with compression
-// on: the compressed stream is encrypted too, so the marker (and the
-// compressible text around it) never reaches a drive.
-func TestNoPlaintextOnDiskCompressed(t *testing.T) {
-	drives := drivePaths(t, 4)
-	e, err := Open(Config{Drives: drives, MasterKey: testMasterKey, Compress: compressAll})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.MakeBucket(ctx, "mkr", MakeBucketOptions{})
-	marker := []byte("COFFER-PLAINTEXT-MARKER-7f3a9c")
-	compressible := func(n int) []byte {
-		b := bytes.Repeat([]byte("aaaaaaaaaaaaaaaa"), n/16+1)[:n]
-		copy(b[n/2:], marker)
-		return b
-	}
-	random := func(n int) []byte {
-		b := randBytes(int64(n), n)
-		copy(b[n/3:], marker)
-		return b
-	}
-	for name, data := range map[string][]byte{
-		"small": compressible(100), "small-r": random(100),
-		"mid": compressible(200 << 10), "mid-r": random(200 << 10),
-	} {
-		putText(t, e, "mkr", name, data, PutOptions{})
-		if v, _ := e.resolve("mkr", name, ""); v.Comp == nil {
-			t.Fatalf("%s: not compressed", name)
-		}
-	}
-	putMultipart(t, e, "mkr", "multi", PutOptions{ContentType: "text/plain"}, compressible(MinPartSize), random(MinPartSize), compressible(10<<20))
-	if v, _ := e.resolve("mkr", "multi", ""); v.Parts[0].Comp == nil {
-		t.Fatal("multipart: not compressed")
-	}
-	e.Close()
-	files := 0
-	for _, d := range drives {
-		filepath.WalkDir(d, func(p string, de fs.DirEntry, err error) error {
-			if err != nil || de.IsDir() {
-				return err
-			}
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			files++
-			if bytes.Contains(b, marker) {
-				t.Errorf("plaintext marker found in %s", strings.TrimPrefix(p, d))
-			}
-			if bytes.Contains(b, bytes.Repeat([]byte("a"), 64)) {
-				t.Errorf("plaintext run found in %s", strings.TrimPrefix(p, d))
-			}
-			return nil
-		})
-	}
-	if files < 20 {
-		t.Fatalf("scanned only %d files", files)
 	}
 }
 

@@ -158,62 +158,71 @@ func TestTransplantedKeyFails(t *testing.T) {
 }
 
 // TestNoPlaintextOnDisk writes objects containing a marker — inline,
-// erasure-coded, multipart, compressible and not — and scans every file on
-// every drive (shards, temporary files, metadata replicas): the marker
-// never appears.
+// erasure-coded, multipart, compressible and not, with compression off and
+// on — and scans every file on every drive (shards, temporary files,
+// metadata replicas): neither the marker nor the compressible text around
+// it ever appears.
 func TestNoPlaintextOnDisk(t *testing.T) {
-	drives := drivePaths(t, 4)
-	e := openEngine(t, drives)
-	e.MakeBucket(ctx, "mkr", MakeBucketOptions{})
-	marker := []byte("COFFER-PLAINTEXT-MARKER-7f3a9c")
-	compressible := func(n int) []byte {
-		b := bytes.Repeat([]byte("aaaaaaaaaaaaaaaa"), n/16+1)[:n]
-		copy(b[n/2:], marker)
-		return b
-	}
-	random := func(n int) []byte {
-		b := randBytes(int64(n), n)
-		copy(b[n/3:], marker)
-		return b
-	}
-	for name, data := range map[string][]byte{
-		"small": compressible(100), "small-r": random(100),
-		"mid": compressible(200 << 10), "mid-r": random(200 << 10),
-	} {
-		mustPut(t, e, "mkr", name, data)
-	}
-	id, _ := e.NewMultipartUpload(ctx, "mkr", "multi", PutOptions{})
-	var parts []CompletePart
-	for i, p := range [][]byte{compressible(MinPartSize), random(MinPartSize), compressible(10 << 20)} {
-		pi, err := e.PutObjectPart(ctx, "mkr", "multi", id, i+1, bytes.NewReader(p), int64(len(p)), PartOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		parts = append(parts, CompletePart{Number: i + 1, ETag: pi.ETag})
-	}
-	if _, err := e.CompleteMultipartUpload(ctx, "mkr", "multi", id, parts, CompleteOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	e.Close()
-	files := 0
-	for _, d := range drives {
-		filepath.WalkDir(d, func(p string, de fs.DirEntry, err error) error {
-			if err != nil || de.IsDir() {
-				return err
-			}
-			b, err := os.ReadFile(p)
+	for _, tc := range []struct {
+		name     string
+		compress CompressConfig
+	}{{"plain", CompressConfig{}}, {"compressed", compressAll}} {
+		t.Run(tc.name, func(t *testing.T) {
+			drives := drivePaths(t, 4)
+			e, err := Open(Config{Drives: drives, MasterKey: testMasterKey, Compress: tc.compress})
 			if err != nil {
-				return err
+				t.Fatal(err)
 			}
-			files++
-			if bytes.Contains(b, marker) {
-				t.Errorf("plaintext marker found in %s", strings.TrimPrefix(p, d))
+			e.MakeBucket(ctx, "mkr", MakeBucketOptions{})
+			marker := []byte("COFFER-PLAINTEXT-MARKER-7f3a9c")
+			compressible := func(n int) []byte {
+				b := bytes.Repeat([]byte("aaaaaaaaaaaaaaaa"), n/16+1)[:n]
+				copy(b[n/2:], marker)
+				return b
 			}
-			return nil
+			random := func(n int) []byte {
+				b := randBytes(int64(n), n)
+				copy(b[n/3:], marker)
+				return b
+			}
+			for name, data := range map[string][]byte{
+				"small": compressible(100), "small-r": random(100),
+				"mid": compressible(200 << 10), "mid-r": random(200 << 10),
+			} {
+				putText(t, e, "mkr", name, data, PutOptions{})
+				if v, _ := e.resolve("mkr", name, ""); (v.Comp != nil) != tc.compress.Enabled {
+					t.Fatalf("%s: compressed = %v, want %v", name, v.Comp != nil, tc.compress.Enabled)
+				}
+			}
+			putMultipart(t, e, "mkr", "multi", PutOptions{ContentType: "text/plain"}, compressible(MinPartSize), random(MinPartSize), compressible(10<<20))
+			if v, _ := e.resolve("mkr", "multi", ""); (v.Parts[0].Comp != nil) != tc.compress.Enabled {
+				t.Fatal("multipart: compression not as configured")
+			}
+			e.Close()
+			files := 0
+			for _, d := range drives {
+				filepath.WalkDir(d, func(p string, de fs.DirEntry, err error) error {
+					if err != nil || de.IsDir() {
+						return err
+					}
+					b, err := os.ReadFile(p)
+					if err != nil {
+						return err
+					}
+					files++
+					if bytes.Contains(b, marker) {
+						t.Errorf("plaintext marker found in %s", strings.TrimPrefix(p, d))
+					}
+					if bytes.Contains(b, bytes.Repeat([]byte("a"), 64)) {
+						t.Errorf("plaintext run found in %s", strings.TrimPrefix(p, d))
+					}
+					return nil
+				})
+			}
+			if files < 20 {
+				t.Fatalf("scanned only %d files", files)
+			}
 		})
-	}
-	if files < 20 {
-		t.Fatalf("scanned only %d files", files)
 	}
 }
 
