@@ -72,7 +72,7 @@ func newClient(cfg *Config, conns int) (*client, error) {
 			NoDefaultUserAgentHeader:  true,
 			DisablePathNormalizing:    true,
 			MaxIdemponentCallAttempts: 1,
-			RetryIf:                   func(*fasthttp.Request) bool { return false },
+			RetryIfErr:                func(*fasthttp.Request, int, error) (bool, bool) { return false, false },
 			ReadBufferSize:            64 << 10,
 			WriteBufferSize:           64 << 10,
 		},

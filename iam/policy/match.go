@@ -1,13 +1,12 @@
 package policy
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 )
 
 func errorf(format string, args ...any) error {
-	return errors.New(fmt.Sprintf(format, args...))
+	return fmt.Errorf(format, args...)
 }
 
 // pchar is one element of a compiled wildcard pattern: a literal rune, '*'
