@@ -281,6 +281,13 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) (any, error) {
 		}
 		return p.Tenant, nil
 	}
+	// decodeScoped decodes the body into v, then scopes its tenant field.
+	decodeScoped := func(v any, tenant *string) (string, error) {
+		if err := decode(v); err != nil {
+			return "", err
+		}
+		return scope(*tenant)
+	}
 	switch {
 	case route == "whoami" && method == "GET":
 		role := "tenant-admin"
@@ -419,10 +426,7 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) (any, error) {
 			Tenant, Name string
 			Admin        bool
 		}
-		if err := decode(&in); err != nil {
-			return nil, err
-		}
-		t, err := scope(in.Tenant)
+		t, err := decodeScoped(&in, &in.Tenant)
 		if err != nil {
 			return nil, err
 		}
@@ -444,10 +448,7 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) (any, error) {
 			Tenant, Name string
 			Disabled     bool
 		}
-		if err := decode(&in); err != nil {
-			return nil, err
-		}
-		t, err := scope(in.Tenant)
+		t, err := decodeScoped(&in, &in.Tenant)
 		if err != nil {
 			return nil, err
 		}
@@ -458,10 +459,7 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) (any, error) {
 			Tenant, User string
 			Expires      *time.Time
 		}
-		if err := decode(&in); err != nil {
-			return nil, err
-		}
-		t, err := scope(in.Tenant)
+		t, err := decodeScoped(&in, &in.Tenant)
 		if err != nil {
 			return nil, err
 		}
@@ -474,10 +472,7 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) (any, error) {
 		return s.ids.Keys(t, q("user")), nil
 	case route == "keys/revoke" && method == "POST":
 		var in struct{ Tenant, AccessKey string }
-		if err := decode(&in); err != nil {
-			return nil, err
-		}
-		t, err := scope(in.Tenant)
+		t, err := decodeScoped(&in, &in.Tenant)
 		if err != nil {
 			return nil, err
 		}
@@ -488,10 +483,7 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) (any, error) {
 			Tenant, User, Name string
 			Document           json.RawMessage
 		}
-		if err := decode(&in); err != nil {
-			return nil, err
-		}
-		t, err := scope(in.Tenant)
+		t, err := decodeScoped(&in, &in.Tenant)
 		if err != nil {
 			return nil, err
 		}
