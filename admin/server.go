@@ -281,6 +281,22 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) (any, error) {
 		}
 		return p.Tenant, nil
 	}
+	// scopeBucket allows root any bucket and a tenant admin only its
+	// tenant's; a foreign bucket reads as a missing one (no existence
+	// oracle).
+	scopeBucket := func(bucket string) error {
+		if bucket == "" {
+			return &Error{http.StatusBadRequest, "InvalidArgument", "bucket is required"}
+		}
+		owner, err := s.Compliance.BucketTenant(c, bucket)
+		if err != nil {
+			return err
+		}
+		if !p.Root && owner != p.Tenant {
+			return fmt.Errorf("%w: bucket %q", ErrNotFound, bucket)
+		}
+		return nil
+	}
 	// decodeScoped decodes the body into v, then scopes its tenant field.
 	decodeScoped := func(v any, tenant *string) (string, error) {
 		if err := decode(v); err != nil {
@@ -306,17 +322,8 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) (any, error) {
 
 	case (route == "verify" || route == "retention/report") && method == "GET" && s.Compliance != nil:
 		bucket := q("bucket")
-		if bucket == "" {
-			return nil, &Error{http.StatusBadRequest, "InvalidArgument", "bucket is required"}
-		}
-		// Root may name any bucket; a tenant admin only its tenant's. A
-		// foreign bucket reads as a missing one (no existence oracle).
-		owner, err := s.Compliance.BucketTenant(c, bucket)
-		if err != nil {
+		if err := scopeBucket(bucket); err != nil {
 			return nil, err
-		}
-		if !p.Root && owner != p.Tenant {
-			return nil, fmt.Errorf("%w: bucket %q", ErrNotFound, bucket)
 		}
 		if route == "retention/report" {
 			return s.Compliance.RetentionReport(c, bucket)
@@ -349,15 +356,8 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) (any, error) {
 			}
 			bucket = upd.Bucket
 		}
-		if bucket == "" {
-			return nil, &Error{http.StatusBadRequest, "InvalidArgument", "bucket is required"}
-		}
-		owner, err := s.Compliance.BucketTenant(c, bucket)
-		if err != nil {
+		if err := scopeBucket(bucket); err != nil {
 			return nil, err
-		}
-		if !p.Root && owner != p.Tenant {
-			return nil, fmt.Errorf("%w: bucket %q", ErrNotFound, bucket)
 		}
 		switch {
 		case route == "retention/policy" && method == "GET":
