@@ -38,7 +38,7 @@ func (e *Engine) DeleteObject(_ context.Context, bucket, key string, opts Delete
 		if err := e.checkRemove(v, "DeleteObject.version", opts.BypassGovernance); err != nil {
 			return DeleteResult{}, err
 		}
-		garbage = e.removeVersion(b, bucket, key, v)
+		garbage = e.removeVersion(b, bucket, key, v, removal{Actor: opts.Actor, Path: "DeleteObject.version"})
 		if err := e.fixLatest(b, bucket, key, v.VSort); err != nil {
 			return DeleteResult{}, err
 		}
@@ -56,7 +56,7 @@ func (e *Engine) DeleteObject(_ context.Context, bucket, key string, opts Delete
 			if err := e.checkRemove(old, "DeleteObject.unversioned", opts.BypassGovernance); err != nil {
 				return DeleteResult{}, err
 			}
-			garbage = e.removeVersion(b, bucket, key, old)
+			garbage = e.removeVersion(b, bucket, key, old, removal{Actor: opts.Actor, Path: "DeleteObject.unversioned"})
 			b.Delete(latestKey(bucket, key))
 		default:
 			now := e.now()
@@ -71,7 +71,7 @@ func (e *Engine) DeleteObject(_ context.Context, bucket, key string, opts Delete
 					if err := e.checkRemove(old, "DeleteObject.suspendedNull", opts.BypassGovernance); err != nil {
 						return DeleteResult{}, err
 					}
-					garbage = e.removeVersion(b, bucket, key, old)
+					garbage = e.removeVersion(b, bucket, key, old, removal{Actor: opts.Actor, Path: "DeleteObject.suspendedNull"})
 				}
 				b.Set(nullKey(bucket, key), m.VSort)
 			}

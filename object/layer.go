@@ -311,6 +311,10 @@ type DeleteOptions struct {
 	// s3:BypassGovernanceRetention. It never bypasses COMPLIANCE or a
 	// legal hold.
 	BypassGovernance bool
+	// Actor names who asked, for the deletion record of a permanent
+	// removal: the principal's ARN for S3 requests, "admin:<user>" for
+	// admin commands. Empty is recorded as "unknown".
+	Actor string
 }
 
 // DeleteResult reports what a delete did.

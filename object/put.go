@@ -302,7 +302,7 @@ func (e *Engine) commitVersion(bucket, key string, v *versionRecord, lk *LockOpt
 			if err := e.checkRemove(old, "PutObject.replaceNull", false); err != nil {
 				return ObjectInfo{}, err
 			}
-			garbage = e.removeVersion(b, bucket, key, old)
+			garbage = e.removeVersion(b, bucket, key, old, removal{Actor: v.Owner, Path: "PutObject.replaceNull"})
 		}
 		b.Set(nullKey(bucket, key), v.VSort)
 	}
@@ -328,10 +328,19 @@ func (e *Engine) putVersion(b *metadata.Batch, bucket, key string, v *versionRec
 	}
 }
 
+// removal says why a version is removed permanently: who asked (Actor),
+// under which lifecycle rule (Rule, "" for none) and by what path (Path,
+// the same name given to checkRemove). It feeds the deletion record.
+type removal struct {
+	Actor string
+	Rule  string
+	Path  string
+}
+
 // removeVersion adds the removal of version old to b: its record, null
 // index and references go, its shard sets become garbage. The caller MUST
 // have passed the retention check for old. It returns the garbage ids.
-func (e *Engine) removeVersion(b *metadata.Batch, bucket, key string, old *versionRecord) []string {
+func (e *Engine) removeVersion(b *metadata.Batch, bucket, key string, old *versionRecord, why removal) []string {
 	b.Delete(versionKey(bucket, key, old.VSort))
 	if old.Null {
 		b.Delete(nullKey(bucket, key))

@@ -203,7 +203,7 @@ func deleteObject(r *request) error {
 		return errCode("NotImplemented", "Conditional deletes are not implemented.")
 	}
 	vid := r.query.get("versionId")
-	dopts := object.DeleteOptions{VersionID: vid}
+	dopts := object.DeleteOptions{VersionID: vid, Actor: r.principal.ARN()}
 	if vid != "" {
 		dopts.BypassGovernance = r.bypassGovernance(r.key)
 	}
