@@ -3,6 +3,7 @@ package s3api
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +20,14 @@ import (
 //	coffer_http_requests_total{api,code}          counter
 //	coffer_http_request_duration_seconds{api}     histogram
 //	coffer_http_inflight_requests                 gauge
+
+// MetricsSource writes further metrics in the Prometheus text format
+// (complete families with their # HELP and # TYPE lines) to the /metrics
+// response. Its metric names MUST start with "coffer_" and not clash with
+// another source's. It is called once per scrape and must not block.
+type MetricsSource interface {
+	WriteMetrics(w io.Writer)
+}
 
 // durationBuckets are the histogram bucket upper bounds in seconds.
 var durationBuckets = []float64{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300}
@@ -127,6 +136,9 @@ func (s *Server) serveInternal(r *request, path string) (string, error) {
 	}
 	var b strings.Builder
 	s.metrics.write(&b)
+	for _, src := range s.cfg.Metrics {
+		src.WriteMetrics(&b)
+	}
 	ctx.SetStatusCode(200)
 	ctx.Response.Header.SetContentType("text/plain; version=0.0.4; charset=utf-8")
 	ctx.SetBodyString(b.String())

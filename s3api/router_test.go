@@ -1,6 +1,7 @@
 package s3api
 
 import (
+	"io"
 	"strings"
 	"testing"
 
@@ -150,8 +151,15 @@ func TestVirtualHostedStyle(t *testing.T) {
 	}
 }
 
+// staticMetrics is a MetricsSource that writes a fixed family.
+type staticMetrics string
+
+func (m staticMetrics) WriteMetrics(w io.Writer) { io.WriteString(w, string(m)) }
+
 func TestHealthAndMetrics(t *testing.T) {
-	ts := newTestServer(t)
+	ts := newTestServer(t, func(c *Config) {
+		c.Metrics = []MetricsSource{staticMetrics("# TYPE coffer_test_source gauge\ncoffer_test_source 7\n")}
+	})
 	expectStatus(t, ts.send(false, "GET", "/health/live", ""), 200)
 	expectStatus(t, ts.send(false, "GET", "/health/ready", ""), 200)
 	ts.do("GET", "/nobucket", "")
@@ -162,6 +170,7 @@ func TestHealthAndMetrics(t *testing.T) {
 		`# TYPE coffer_http_request_duration_seconds histogram`,
 		`coffer_http_request_duration_seconds_bucket{api="HealthReady",le="+Inf"} 1`,
 		`coffer_http_inflight_requests 1`,
+		"coffer_test_source 7\n",
 	} {
 		if !strings.Contains(m.body, want) {
 			t.Errorf("metrics lack %q:\n%s", want, m.body)

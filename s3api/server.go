@@ -82,6 +82,9 @@ type Config struct {
 	// its Handler instead of the S3 API (e.g. the admin API). Prefixes
 	// must not be valid path-style bucket paths (start them with "/_").
 	Mounts []Mount
+	// Metrics are further metric sources (background jobs: lifecycle,
+	// secure delete, …) appended to GET /metrics after the HTTP metrics.
+	Metrics []MetricsSource
 }
 
 // Mount is a handler served beside the S3 API under a path prefix.
