@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync/atomic"
 )
 
 // FormatVersion is the version of the format record this package writes.
@@ -86,7 +87,7 @@ type Drive interface {
 type ShardWriter interface {
 	io.Writer
 	// Sync makes the content written so far and the file's directory
-	// entry durable.
+	// entry durable. It ends the writing: no Write may follow it.
 	Sync() error
 	// Close closes the file (it stays in place until committed or removed).
 	Close() error
@@ -121,11 +122,30 @@ const (
 //	meta/                  metadata replica (MetaPath)
 //	tmp/<id>               shard files being written
 //	objects/<id[:2]>/<id>  committed shard files
-func NewLocalDrive(fsys FS, root string) Drive { return &localDrive{fs: fsys, root: root} }
+//
+// Temporary shard files are written with O_DIRECT (see direct.go) unless
+// BufferedWrites is given or the file system refuses it.
+func NewLocalDrive(fsys FS, root string, opts ...DriveOption) Drive {
+	d := &localDrive{fs: fsys, root: root}
+	for _, o := range opts {
+		o(d)
+	}
+	return d
+}
+
+// DriveOption configures a local drive.
+type DriveOption func(*localDrive)
+
+// BufferedWrites makes the drive write shard files through the page cache
+// instead of with O_DIRECT.
+func BufferedWrites() DriveOption { return func(d *localDrive) { d.noDirect.Store(true) } }
 
 type localDrive struct {
 	fs   FS
 	root string
+	// noDirect is set by BufferedWrites, or once the file system refused
+	// O_DIRECT.
+	noDirect atomic.Bool
 }
 
 func (d *localDrive) String() string { return d.root }
@@ -215,7 +235,19 @@ func (d *localDrive) CreateTemp(id string) (ShardWriter, error) {
 	if err := d.fs.Remove(tmpPath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("erasure: %s: %w", d.root, err)
 	}
-	f, err := d.fs.OpenFile(tmpPath(id), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	const flag = os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	if oDirect != 0 && !d.noDirect.Load() {
+		f, err := d.fs.OpenFile(tmpPath(id), flag|oDirect, 0o644)
+		if err == nil {
+			return &localShardWriter{d: d, id: id, f: f, direct: newDirectWriter(f)}, nil
+		}
+		if !directUnsupported(err) {
+			return nil, fmt.Errorf("erasure: %s: %w", d.root, err)
+		}
+		d.noDirect.Store(true) // the file system cannot: buffered from now on
+		d.fs.Remove(tmpPath(id))
+	}
+	f, err := d.fs.OpenFile(tmpPath(id), flag, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("erasure: %s: %w", d.root, err)
 	}
@@ -327,12 +359,23 @@ type localShardWriter struct {
 	d      *localDrive
 	id     string
 	f      File
+	direct *directWriter // non-nil when f was opened with O_DIRECT
 	closed bool
 }
 
-func (w *localShardWriter) Write(p []byte) (int, error) { return w.f.Write(p) }
+func (w *localShardWriter) Write(p []byte) (int, error) {
+	if w.direct != nil {
+		return w.direct.Write(p)
+	}
+	return w.f.Write(p)
+}
 
 func (w *localShardWriter) Sync() error {
+	if w.direct != nil {
+		if err := w.direct.finish(); err != nil {
+			return err
+		}
+	}
 	if err := w.f.Sync(); err != nil {
 		return err
 	}
@@ -344,6 +387,9 @@ func (w *localShardWriter) Close() error {
 		return nil
 	}
 	w.closed = true
+	if w.direct != nil {
+		w.direct.release()
+	}
 	return w.f.Close()
 }
 

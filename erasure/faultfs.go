@@ -139,7 +139,10 @@ func (f *FaultFS) OpenFile(name string, flag int, perm os.FileMode) (File, error
 	if err := f.before(OpOpen, name); err != nil {
 		return nil, err
 	}
-	file, err := f.fs.OpenFile(name, flag, perm)
+	// Faults are injected through buffered files: a torn write stops at
+	// an arbitrary byte, which O_DIRECT would refuse as unaligned. The
+	// direct writer's aligned chunks and final truncate work either way.
+	file, err := f.fs.OpenFile(name, flag&^oDirect, perm)
 	if err != nil {
 		return nil, err
 	}
@@ -303,6 +306,13 @@ func (ff *faultFile) Stat() (os.FileInfo, error) {
 		return nil, err
 	}
 	return ff.f.Stat()
+}
+
+func (ff *faultFile) Truncate(size int64) error {
+	if err := ff.fs.before(OpWrite, ff.name); err != nil {
+		return err
+	}
+	return ff.f.Truncate(size)
 }
 
 // String describes the FaultFS for test failure messages.

@@ -41,6 +41,8 @@ type File interface {
 	Sync() error
 	// Stat describes the open file.
 	Stat() (os.FileInfo, error)
+	// Truncate changes the file's size.
+	Truncate(size int64) error
 }
 
 // DirFS returns the operating system's file system rooted at directory

@@ -81,7 +81,11 @@ func Open(cfg Config) (*Engine, error) {
 		if err := os.MkdirAll(p, 0o750); err != nil {
 			return nil, fmt.Errorf("object: drive %s: %w", p, err)
 		}
-		drives[i] = erasure.NewLocalDrive(erasure.DirFS(p), p)
+		var opts []erasure.DriveOption
+		if cfg.BufferedIO {
+			opts = append(opts, erasure.BufferedWrites())
+		}
+		drives[i] = erasure.NewLocalDrive(erasure.DirFS(p), p, opts...)
 	}
 	set, err := erasure.OpenSet(drives, erasure.Options{Parity: cfg.Parity, OnCorrupt: e.queueHeal})
 	if err != nil {

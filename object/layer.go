@@ -496,4 +496,8 @@ type Config struct {
 	// Compress selects the writes compressed at rest; the zero value
 	// compresses nothing.
 	Compress CompressConfig
+	// BufferedIO writes shard files through the page cache instead of
+	// with O_DIRECT (the default where the file system supports it; see
+	// erasure/direct.go).
+	BufferedIO bool
 }

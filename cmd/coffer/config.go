@@ -32,6 +32,9 @@ type serverConfig struct {
 	// object layer's default list).
 	Compress      bool
 	CompressTypes []string
+	// BufferedIO writes shard files through the page cache instead of
+	// with O_DIRECT.
+	BufferedIO bool
 	// MasterKey is the decoded master key (32 bytes) or nil when none was
 	// given. It is validated here; the object layer does not take it yet.
 	MasterKey []byte
@@ -95,6 +98,7 @@ func parseServerConfig(args []string, getenv func(string) string, output io.Writ
 	fs.StringVar(&c.PprofAddress, "pprof-address", getenv("COFFER_PPROF_ADDRESS"), "serve Go profiling (net/http/pprof) on this loopback HOST:PORT; off by default (env COFFER_PPROF_ADDRESS)")
 	fs.Int64Var(&c.InlineLimit, "inline-limit", envInt("COFFER_INLINE_LIMIT", 0), "largest object stored inline in metadata, in bytes; 0 = default 128 KiB, <0 disables (env COFFER_INLINE_LIMIT)")
 	fs.BoolVar(&c.Compress, "compress", envBool("COFFER_COMPRESS"), "compress new objects of compressible content types at rest, before encryption (env COFFER_COMPRESS)")
+	fs.BoolVar(&c.BufferedIO, "buffered-io", envBool("COFFER_BUFFERED_IO"), "write shard files through the page cache instead of with O_DIRECT (env COFFER_BUFFERED_IO)")
 	compressTypes := fs.String("compress-types", getenv("COFFER_COMPRESS_TYPES"), "comma-separated Content-Type `prefixes` to compress; empty = text/ and common text formats such as application/json (env COFFER_COMPRESS_TYPES)")
 	masterKeyFile := fs.String("master-key-file", getenv("COFFER_MASTER_KEY_FILE"), "`file` holding the base64 master key (env COFFER_MASTER_KEY_FILE; COFFER_MASTER_KEY holds the key itself)")
 	if envErr != nil {

@@ -75,7 +75,8 @@ func serve(cfg *serverConfig, log *slog.Logger, stdout io.Writer, getenv func(st
 		}
 	}
 	layer, err := object.Open(object.Config{Drives: cfg.Drives, Parity: cfg.Parity, InlineLimit: cfg.InlineLimit, Logger: log, MasterKey: master,
-		Compress: object.CompressConfig{Enabled: cfg.Compress, ContentTypes: cfg.CompressTypes}})
+		Compress:   object.CompressConfig{Enabled: cfg.Compress, ContentTypes: cfg.CompressTypes},
+		BufferedIO: cfg.BufferedIO})
 	if err != nil {
 		return fmt.Errorf("open drives: %w", err)
 	}
