@@ -105,7 +105,15 @@ func (e *Engine) rewriteVersion(bucket, key, versionID string, update func(*vers
 			return ObjectInfo{}, err
 		}
 	}
+	// The description is opened and sealed again around the update (with
+	// a fresh nonce), so an update of the tags keeps the user metadata.
+	if err := e.openVersion(context.Background(), v, bucket, key); err != nil {
+		return ObjectInfo{}, err
+	}
 	if err := update(v); err != nil {
+		return ObjectInfo{}, err
+	}
+	if err := e.sealVersion(context.Background(), v, bucket, key); err != nil {
 		return ObjectInfo{}, err
 	}
 	b := metadata.NewBatch()

@@ -50,6 +50,10 @@ type encRecord struct {
 	CustomerSealed []byte `json:"csealed,omitempty"`
 	CustomerSalt   []byte `json:"csalt,omitempty"`
 	CustomerMAC    []byte `json:"cmac,omitempty"`
+	// MetaSealed is the metadata key of an SSE-C record sealed by the
+	// tenant's default key (metaseal.go); other modes derive it from the
+	// data key.
+	MetaSealed *kms.Sealed `json:"msealed,omitempty"`
 	// Bind is the random write id that the seal's additional data binds
 	// (with tenant, bucket and key).
 	Bind []byte `json:"bind"`

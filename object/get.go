@@ -112,6 +112,9 @@ func (e *Engine) lookup(bucket, key, versionID string) (*versionRecord, ObjectIn
 	if err != nil {
 		return nil, ObjectInfo{}, err
 	}
+	if err := e.openVersion(context.Background(), v, bucket, key); err != nil {
+		return nil, ObjectInfo{}, err
+	}
 	info := v.info(bucket, key, brec.Versioning != "")
 	if versionID == "" {
 		info.IsLatest = true

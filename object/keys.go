@@ -130,24 +130,38 @@ func (e *Engine) rewrapStatus(tenant, name string) *admin.RewrapStatus {
 	return nil
 }
 
-// forEachSealed calls fn for every sealed data key in version and upload
-// records (the metadata key, the record's encryption, the sealed key).
+// forEachSealed calls fn for every key sealed by a tenant key in version
+// and upload records — data keys and SSE-C metadata keys (the metadata
+// key, the record's encryption, the sealed key).
 func (e *Engine) forEachSealed(fn func(mkey []byte, enc *encRecord, s *kms.Sealed) error) error {
+	each := func(k []byte, enc *encRecord) error {
+		if enc == nil {
+			return nil
+		}
+		for _, s := range []*kms.Sealed{enc.Sealed, enc.MetaSealed} {
+			if s != nil {
+				if err := fn(k, enc, s); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
 	if err := e.scan([]byte{tagVersion}, []byte{tagVersion + 1}, func(k, v []byte) error {
 		rec, err := decodeVersion(v)
-		if err != nil || rec.Enc == nil || rec.Enc.Sealed == nil {
+		if err != nil {
 			return err
 		}
-		return fn(k, rec.Enc, rec.Enc.Sealed)
+		return each(k, rec.Enc)
 	}); err != nil {
 		return err
 	}
 	return e.scan([]byte{tagUpload}, []byte{tagUpload + 1}, func(k, v []byte) error {
 		var up uploadRecord
-		if err := jsonUnmarshal(v, &up); err != nil || up.Enc == nil || up.Enc.Sealed == nil {
+		if err := jsonUnmarshal(v, &up); err != nil {
 			return err
 		}
-		return fn(k, up.Enc, up.Enc.Sealed)
+		return each(k, up.Enc)
 	})
 }
 
@@ -285,21 +299,39 @@ func (e *Engine) rewrapOne(ctx context.Context, mkey []byte) (string, error) {
 		}
 		enc = up.Enc
 	}
-	if enc == nil || enc.Sealed == nil {
+	if enc == nil {
 		return "", nil
 	}
-	id := enc.Sealed.Tenant + "/" + enc.Sealed.Name
-	aad := enc.aad(enc.Sealed.Tenant, bucket, key)
-	dek, err := e.kms.Unseal(ctx, *enc.Sealed, aad)
-	if err != nil {
-		return id, err
+	// The data key and, for SSE-C, the metadata key (each with its own
+	// additional data).
+	slots := []struct {
+		s   **kms.Sealed
+		aad []byte
+	}{
+		{&enc.Sealed, enc.aad(encTenant(enc), bucket, key)},
+		{&enc.MetaSealed, enc.metaAAD(bucket, key)},
 	}
-	sealed, err := e.kms.Seal(ctx, enc.Sealed.Tenant, enc.Sealed.Name, dek, aad)
-	kms.Zero(dek)
-	if err != nil {
-		return id, err
+	id := ""
+	for _, sl := range slots {
+		s := *sl.s
+		if s == nil {
+			continue
+		}
+		id = s.Tenant + "/" + s.Name
+		pt, err := e.kms.Unseal(ctx, *s, sl.aad)
+		if err != nil {
+			return id, err
+		}
+		sealed, err := e.kms.Seal(ctx, s.Tenant, s.Name, pt, sl.aad)
+		kms.Zero(pt)
+		if err != nil {
+			return id, err
+		}
+		*sl.s = &sealed
 	}
-	enc.Sealed = &sealed
+	if id == "" {
+		return "", nil
+	}
 	b := metadata.NewBatch()
 	if rec != nil {
 		b.Set(mkey, rec.encode(true))

@@ -49,6 +49,11 @@ func (e *Engine) NewMultipartUpload(ctx context.Context, bucket, key string, opt
 	id := newID()
 	rec := uploadRecord{ID: id, Bucket: bucket, Key: key, Initiated: e.now().UnixNano(), Opts: opts, Enc: enc,
 		Compress: e.compress.wants(-1, opts.ContentType, opts.ContentEncoding)}
+	// The description is kept sealed, never in the record's options.
+	if rec.SealedDesc, err = e.sealDesc(ctx, enc, bucket, key, descFromOptions(opts)); err != nil {
+		return "", err
+	}
+	descMeta{}.setOptions(&rec.Opts)
 	b := metadata.NewBatch()
 	b.Set(uploadKey(bucket, key, id), mustJSON(rec))
 	if err := e.meta.Apply(b); err != nil {
@@ -168,7 +173,7 @@ func (e *Engine) parts(uploadID string) ([]partRecord, error) {
 }
 
 // CompleteMultipartUpload implements Layer.
-func (e *Engine) CompleteMultipartUpload(_ context.Context, bucket, key, uploadID string, list []CompletePart, opts CompleteOptions) (ObjectInfo, error) {
+func (e *Engine) CompleteMultipartUpload(ctx context.Context, bucket, key, uploadID string, list []CompletePart, opts CompleteOptions) (ObjectInfo, error) {
 	up, err := e.upload(bucket, key, uploadID)
 	if err != nil {
 		return ObjectInfo{}, err
@@ -214,12 +219,14 @@ func (e *Engine) CompleteMultipartUpload(_ context.Context, bucket, key, uploadI
 		return ObjectInfo{}, err
 	}
 	o := up.Opts
+	desc, err := e.openDesc(ctx, up.Enc, bucket, key, up.SealedDesc)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
 	now := e.now()
 	v := &versionRecord{
 		VSort: newVSort(now), ModTime: now.UnixNano(), Size: size, ETag: etag,
-		ContentType: o.ContentType, ContentEnc: o.ContentEncoding, ContentDisp: o.ContentDisposition,
-		ContentLang: o.ContentLanguage, CacheControl: o.CacheControl, Expires: o.Expires,
-		StorageClass: o.StorageClass, UserMeta: o.UserMeta, Tags: o.Tags, ACL: o.ACL, Parts: chosen,
+		descMeta: desc, StorageClass: o.StorageClass, ACL: o.ACL, Parts: chosen,
 		Enc: up.Enc, // the parts were encrypted under the upload's data key
 	}
 	if alg := o.ChecksumAlgorithm; alg != "" {

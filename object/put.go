@@ -167,11 +167,8 @@ func (e *Engine) newVersion(s *stored, opts PutOptions, enc *encRecord) *version
 	now := e.now()
 	v := &versionRecord{
 		VSort: newVSort(now), ModTime: now.UnixNano(), Size: s.size,
-		ETag:        hex.EncodeToString(s.md5),
-		ContentType: opts.ContentType, ContentEnc: opts.ContentEncoding,
-		ContentDisp: opts.ContentDisposition, ContentLang: opts.ContentLanguage,
-		CacheControl: opts.CacheControl, Expires: opts.Expires,
-		StorageClass: opts.StorageClass, UserMeta: opts.UserMeta, Tags: opts.Tags, ACL: opts.ACL,
+		ETag:     hex.EncodeToString(s.md5),
+		descMeta: descFromOptions(opts), StorageClass: opts.StorageClass, ACL: opts.ACL,
 		StoredSize: s.storedSize, Enc: enc, Comp: s.comp,
 	}
 	if s.checksum != "" {
@@ -288,6 +285,9 @@ func (e *Engine) commitVersion(bucket, key string, v *versionRecord, lk *LockOpt
 	// The date was checked to be in the future when the write started; a
 	// long upload does not turn it invalid here.
 	if v.Lock, err = lockForWrite(brec.ObjectLock, brec.ObjectLockDefault, brec.RetentionPolicy, lk, v.modTime(), false); err != nil {
+		return ObjectInfo{}, err
+	}
+	if err := e.sealVersion(context.Background(), v, bucket, key); err != nil {
 		return ObjectInfo{}, err
 	}
 	b := metadata.NewBatch()

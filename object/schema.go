@@ -134,17 +134,15 @@ type versionRecord struct {
 	ETag         string            `json:"etag,omitempty"`
 	Owner        string            `json:"owner,omitempty"`
 	Tenant       string            `json:"tenant,omitempty"`
-	ContentType  string            `json:"ct,omitempty"`
-	ContentEnc   string            `json:"ce,omitempty"`
-	ContentDisp  string            `json:"cd,omitempty"`
-	ContentLang  string            `json:"cl,omitempty"`
-	CacheControl string            `json:"cc,omitempty"`
-	Expires      string            `json:"ex,omitempty"`
 	StorageClass string            `json:"sc,omitempty"`
-	UserMeta     map[string]string `json:"um,omitempty"`
-	Tags         map[string]string `json:"tags,omitempty"`
 	ACL          []byte            `json:"acl,omitempty"`
 	Checksums    map[string]string `json:"ck,omitempty"`
+	// descMeta is the client's description (content headers, user
+	// metadata, tags), in memory only: records hold it sealed in
+	// SealedDesc (metaseal.go). Decoded records have it empty until
+	// Engine.openVersion.
+	descMeta   `json:"-"`
+	SealedDesc []byte `json:"sdesc,omitempty"`
 	// Data location: Inline (data follows the JSON), DataID (one shard
 	// set) or Parts (multipart, one shard set per part).
 	Inline     bool         `json:"inl,omitempty"`
@@ -220,6 +218,9 @@ type uploadRecord struct {
 	// Compress says the upload's parts are compressed (decided at
 	// NewMultipartUpload from the Content-Type).
 	Compress bool `json:"comp,omitempty"`
+	// SealedDesc is the upload's description sealed (metaseal.go); Opts
+	// holds none of it.
+	SealedDesc []byte `json:"sdesc,omitempty"`
 }
 
 // bucketRecord is a bucket.
