@@ -70,6 +70,8 @@ func (f *shardFiles) available() int {
 	return c
 }
 
+// close closes the files and returns the piece buffers to the set's pool:
+// no slice of them may be used afterwards.
 func (f *shardFiles) close() {
 	for i, r := range f.files {
 		if r != nil {
@@ -77,6 +79,21 @@ func (f *shardFiles) close() {
 			f.files[i] = nil
 		}
 	}
+	for i, b := range f.bufs {
+		if b != nil {
+			f.s.pieces.put(b)
+			f.bufs[i], f.shards[i] = nil, nil
+		}
+	}
+}
+
+// piece makes f.bufs[i] a piece buffer of length n from the set's pool.
+func (f *shardFiles) piece(i, n int) []byte {
+	if f.bufs[i] == nil {
+		f.bufs[i] = f.s.pieces.get()
+	}
+	f.bufs[i] = f.bufs[i][:n]
+	return f.bufs[i]
 }
 
 // geometry returns, for block b, its length, the shard piece length and the
@@ -107,10 +124,7 @@ func (f *shardFiles) read(idx []int, fileOff int64, shardLen int) int {
 	parallel(len(idx), func(j int) {
 		i := idx[j]
 		need := hashSize + shardLen
-		if cap(f.bufs[i]) < need {
-			f.bufs[i] = make([]byte, need, hashSize+int(ceilDiv(int64(f.s.blockSize), int64(f.s.k))))
-		}
-		buf := f.bufs[i][:need]
+		buf := f.piece(i, need)
 		n, err := f.files[i].ReadAt(buf, fileOff)
 		if n == need {
 			err = nil
@@ -190,10 +204,7 @@ func (f *shardFiles) prepareMissing(shardLen int) {
 		if f.good[i] {
 			continue
 		}
-		if cap(f.bufs[i]) < hashSize+shardLen {
-			f.bufs[i] = make([]byte, hashSize+shardLen, hashSize+int(ceilDiv(int64(f.s.blockSize), int64(f.s.k))))
-		}
-		f.shards[i] = f.bufs[i][hashSize:hashSize]
+		f.shards[i] = f.piece(i, hashSize+shardLen)[hashSize:hashSize]
 	}
 }
 
@@ -290,9 +301,15 @@ func (r *reader) produce() {
 		case <-r.done:
 			return
 		}
+		if buf == nil {
+			buf = r.f.s.blocks.get()
+		}
 		c := chunk{err: io.EOF}
 		if r.off < r.end {
 			c.data, c.err = r.nextBlock(buf[:0])
+		}
+		if c.data == nil {
+			r.f.s.blocks.put(buf) // the end or an error: buf is unused
 		}
 		select {
 		case r.ready <- c:
@@ -378,6 +395,19 @@ func (r *reader) Close() error {
 		<-r.exited
 		r.done = nil
 		r.f.close()
+		// The producer is gone: the buffers in free and the consumer's
+		// are unreferenced (Read copies out). A chunk the producer could
+		// not hand over is left to the garbage collector.
+		for {
+			select {
+			case b := <-r.free:
+				r.f.s.blocks.put(b)
+				continue
+			default:
+			}
+			break
+		}
+		r.f.s.blocks.put(r.curBuf)
 	}
 	r.cur, r.curBuf = nil, nil
 	if r.err == nil || r.err == io.EOF {

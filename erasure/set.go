@@ -62,6 +62,10 @@ type Set struct {
 	replaced     []int
 	onCorrupt    func(string)
 	enc          reedsolomon.Encoder
+	// pieces and blocks pool the readers' buffers (one piece: hash +
+	// shard of a full block; one decoded block), so that GETs do not
+	// allocate and clear megabytes per request.
+	pieces, blocks bufPool
 }
 
 // OpenSet opens the set made of drives (in set order), formatting it when
@@ -227,7 +231,48 @@ func newSet(drives []Drive, m, blockSize int, deploymentID string, onCorrupt fun
 		deploymentID: deploymentID,
 		onCorrupt:    onCorrupt,
 		enc:          enc,
+		pieces:       newBufPool(hashSize + int(ceilDiv(int64(blockSize), int64(k)))),
+		blocks:       newBufPool(blockSize),
 	}, nil
+}
+
+// bufPool is a bounded free list of byte slices of one capacity. Unlike a
+// sync.Pool it survives garbage collections, which a busy server runs
+// often enough to empty a sync.Pool between requests; it retains at most
+// poolBytes of idle buffers.
+type bufPool struct {
+	size int
+	free chan []byte
+}
+
+// poolBytes bounds the idle memory one bufPool keeps.
+const poolBytes = 32 << 20
+
+func newBufPool(size int) bufPool {
+	return bufPool{size: size, free: make(chan []byte, max(poolBytes/size, 1))}
+}
+
+// get returns a slice of length 0 and capacity size (contents undefined).
+func (b *bufPool) get() []byte {
+	select {
+	case buf := <-b.free:
+		return buf[:0]
+	default:
+		return make([]byte, 0, b.size)
+	}
+}
+
+// put returns buf to the pool; slices of another capacity are dropped, and
+// so is buf when the pool is full. The caller MUST NOT use buf (or any
+// slice of it) afterwards.
+func (b *bufPool) put(buf []byte) {
+	if cap(buf) != b.size {
+		return
+	}
+	select {
+	case b.free <- buf:
+	default:
+	}
 }
 
 // newUUID returns a random (version 4) UUID from crypto/rand.
