@@ -23,6 +23,8 @@ import (
 //     through removeVersion, so that everything removeVersion does for a
 //     permanent removal (sealed data key, deletion record, shards) happens
 //     for offboarding too.
+//   - PurgeTenant MUST NOT remove anything while TenantInventory reports a
+//     blocker.
 //   - TenantInventory changes nothing.
 
 var _ offboard.Storage = (*Engine)(nil)
@@ -120,11 +122,19 @@ func splitVersionKey(rest []byte) (string, []byte, bool) {
 	return string(rest[:len(rest)-vsortLen-1]), rest[len(rest)-vsortLen:], true
 }
 
-// PurgeTenant implements offboard.Storage.
+// PurgeTenant implements offboard.Storage. It first takes the inventory
+// and refuses (ErrObjectLocked, nothing removed) when any version is a
+// blocker; each removal then asks the retention check again, so a hold set
+// meanwhile still stops it.
 func (e *Engine) PurgeTenant(ctx context.Context, tenant, actor string) error {
-	buckets, err := e.tenantBuckets(tenant)
+	_, buckets, blockers, err := e.TenantInventory(ctx, tenant)
 	if err != nil {
 		return err
+	}
+	if len(blockers) > 0 {
+		b := blockers[0]
+		return fmt.Errorf("%w: %s: tenant %q: %d versions under retention or legal hold (first: %s/%s version %s)",
+			ErrObjectLocked, offboard.Path, tenant, len(blockers), b.Bucket, b.Key, b.VersionID)
 	}
 	for _, bucket := range buckets {
 		if err := e.purgeBucket(ctx, bucket, actor); err != nil {
