@@ -219,6 +219,12 @@ func (o *Offboarder) loadSigningKey(ctx context.Context) error {
 	return nil
 }
 
+// String describes o without its private key.
+func (o *Offboarder) String() string { return "offboard.Offboarder(signing key " + KeyID(o.pub) + ")" }
+
+// GoString is String, so that %#v prints no secret either.
+func (o *Offboarder) GoString() string { return o.String() }
+
 // PublicKey returns the server's signing public key.
 func (o *Offboarder) PublicKey() PublicKey { return NewPublicKey(o.pub) }
 

@@ -6,7 +6,9 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -386,4 +388,14 @@ func mustPub(t *testing.T, pk offboard.PublicKey) ed25519.PublicKey {
 		t.Fatal("key id mismatch")
 	}
 	return pub
+}
+
+// TestNoPrivateKeyInOutput: formatting the Offboarder prints no key bytes.
+func TestNoPrivateKeyInOutput(t *testing.T) {
+	v := newEnv(t)
+	for _, s := range []string{fmt.Sprint(v.off), fmt.Sprintf("%v %+v %#v %s", v.off, v.off, v.off, v.off)} {
+		if !strings.Contains(s, "ed25519:") || strings.Contains(s, "[") {
+			t.Errorf("formatted Offboarder: %q", s)
+		}
+	}
 }
