@@ -335,8 +335,12 @@ func (o *Offboarder) Shred(ctx context.Context, tenant, actor string) (Certifica
 func (o *Offboarder) DeleteEmpty(ctx context.Context, tenant string) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if _, err := o.ids.Tenant(tenant); err != nil {
+	t, err := o.ids.Tenant(tenant)
+	if err != nil {
 		return err
+	}
+	if t.Offboarding != nil {
+		return fmt.Errorf("%w: %q: an offboarding is in progress; finish it with --shred", iam.ErrOffboarding, tenant)
 	}
 	_, buckets, _, err := o.st.TenantInventory(ctx, tenant)
 	if err != nil {

@@ -234,6 +234,9 @@ func TestShredResumes(t *testing.T) {
 	if _, err := v.ids.CreateUser("acme", "late", false); !errors.Is(err, iam.ErrOffboarding) {
 		t.Errorf("CreateUser on a frozen tenant = %v, want ErrOffboarding", err)
 	}
+	if err := v.off.DeleteEmpty(t.Context(), "acme"); !errors.Is(err, iam.ErrOffboarding) {
+		t.Errorf("DeleteEmpty on a frozen tenant = %v, want ErrOffboarding", err)
+	}
 	v.e.Close()
 
 	w := open(t, drives, nil)
@@ -397,5 +400,28 @@ func TestNoPrivateKeyInOutput(t *testing.T) {
 		if !strings.Contains(s, "ed25519:") || strings.Contains(s, "[") {
 			t.Errorf("formatted Offboarder: %q", s)
 		}
+	}
+}
+
+// TestSigningKeySurvivesRotation: rotating the KMS key that seals the
+// signing key MUST NOT destroy the version it is sealed under (the
+// re-seal job cannot see that user), so the server still starts with the
+// same signing key.
+func TestSigningKeySurvivesRotation(t *testing.T) {
+	dir := t.TempDir()
+	var drives []string
+	for _, n := range []string{"d1", "d2", "d3", "d4"} {
+		drives = append(drives, filepath.Join(dir, n))
+	}
+	v := open(t, drives, nil)
+	pk := v.off.PublicKey()
+	if _, err := v.e.RotateKey(t.Context(), "_coffer", "cert-signing"); err != nil {
+		t.Fatal(err)
+	}
+	v.e.Close() // waits for the re-seal job
+	w := open(t, drives, nil)
+	defer w.e.Close()
+	if w.off.PublicKey() != pk {
+		t.Error("the signing key changed")
 	}
 }
