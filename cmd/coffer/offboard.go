@@ -157,6 +157,9 @@ func printCertificate(w io.Writer, c offboard.Certificate) {
 	fmt.Fprintf(tw, "buckets\t%d\t%v\n", len(c.Buckets), c.Buckets)
 	fmt.Fprintf(tw, "objects\t%d\nversions\t%d\t(delete markers %d)\nbytes\t%d\nuploads aborted\t%d\n", c.Objects, c.Versions, c.DeleteMarkers, c.Bytes, c.Uploads)
 	fmt.Fprintf(tw, "users deleted\t%d\naccess keys deleted\t%d\n", c.Users, c.AccessKeys)
+	if len(c.Keys) == 0 {
+		fmt.Fprintln(tw, "keys destroyed\tnone (the tenant had no KMS key)")
+	}
 	for _, k := range c.Keys {
 		fmt.Fprintf(tw, "key destroyed\t%s\tversions %v\n", k.Name, k.Versions)
 	}
