@@ -73,7 +73,7 @@ func (c *Client) do(ctx context.Context, method, route string, query url.Values,
 	if resp.StatusCode != http.StatusOK {
 		var blocked blockedBody
 		if json.Unmarshal(raw, &blocked) == nil && len(blocked.Blockers) > 0 {
-			return &offboard.BlockedError{Tenant: blocked.Tenant, Blockers: blocked.Blockers}
+			return &offboard.BlockedError{Tenant: blocked.Tenant, Blockers: blocked.Blockers, Total: blocked.Total}
 		}
 		e := &Error{Status: resp.StatusCode}
 		if json.Unmarshal(raw, e) != nil || e.Code == "" {

@@ -48,7 +48,10 @@ func (s *Server) serveTenantDelete(c context.Context, p iam.Principal, tenant st
 // list of blockers.
 type blockedBody struct {
 	*Error
-	Tenant   string             `json:"tenant"`
+	Tenant string `json:"tenant"`
+	// Total counts every blocker; Blockers lists at most
+	// offboard.MaxBlockers of them.
+	Total    int64              `json:"total"`
 	Blockers []offboard.Blocker `json:"blockers"`
 }
 
@@ -57,7 +60,7 @@ type blockedBody struct {
 func errorBody(ae *Error, err error) any {
 	var be *offboard.BlockedError
 	if errors.As(err, &be) {
-		return blockedBody{Error: ae, Tenant: be.Tenant, Blockers: be.Blockers}
+		return blockedBody{Error: ae, Tenant: be.Tenant, Total: be.Total, Blockers: be.Blockers}
 	}
 	return ae
 }

@@ -57,16 +57,16 @@ func (e *Engine) tenantBuckets(tenant string) ([]string, error) {
 // retention check exactly as the purge will ask it; a version it refuses
 // is a blocker. An Object Lock bucket's default retention alone blocks
 // nothing: it only applies to versions written later.
-func (e *Engine) TenantInventory(ctx context.Context, tenant string) (offboard.Inventory, []string, []offboard.Blocker, error) {
-	var inv offboard.Inventory
-	blockers := []offboard.Blocker{}
+func (e *Engine) TenantInventory(ctx context.Context, tenant string) (offboard.Survey, error) {
+	sv := offboard.Survey{Blockers: []offboard.Blocker{}}
+	inv := &sv.Inventory
 	buckets, err := e.tenantBuckets(tenant)
 	if err != nil {
-		return inv, nil, nil, err
+		return offboard.Survey{}, err
 	}
 	for _, bucket := range buckets {
 		if err := ctx.Err(); err != nil {
-			return inv, nil, nil, err
+			return offboard.Survey{}, err
 		}
 		prefix := objPrefix(tagVersion, bucket, "")
 		lastKey := ""
@@ -90,27 +90,32 @@ func (e *Engine) TenantInventory(ctx context.Context, tenant string) (offboard.I
 			}
 			inv.Bytes += rec.Size
 			if e.checkRemove(rec, offboard.Path, false) != nil {
+				sv.Blocked++
+				if len(sv.Blockers) >= offboard.MaxBlockers {
+					return nil
+				}
 				b := offboard.Blocker{Bucket: bucket, Key: key, VersionID: rec.versionID(), LegalHold: rec.Lock.LegalHold}
 				if !rec.Lock.RetainUntil.IsZero() && rec.Lock.RetainUntil.After(e.now()) {
 					until := rec.Lock.RetainUntil.UTC()
 					b.Mode, b.RetainUntil = string(rec.Lock.Mode), &until
 				}
-				blockers = append(blockers, b)
+				sv.Blockers = append(sv.Blockers, b)
 			}
 			return nil
 		})
 		if err != nil {
-			return inv, nil, nil, err
+			return offboard.Survey{}, err
 		}
 		up := objPrefix(tagUpload, bucket, "")
 		if err := e.scan(up, prefixEnd(up), func(_, _ []byte) error { inv.Uploads++; return nil }); err != nil {
-			return inv, nil, nil, err
+			return offboard.Survey{}, err
 		}
 	}
-	if buckets == nil {
-		buckets = []string{}
+	sv.Buckets = buckets
+	if sv.Buckets == nil {
+		sv.Buckets = []string{}
 	}
-	return inv, buckets, blockers, nil
+	return sv, nil
 }
 
 // splitVersionKey splits the part of a V key after the bucket into the
@@ -127,15 +132,16 @@ func splitVersionKey(rest []byte) (string, []byte, bool) {
 // blocker; each removal then asks the retention check again, so a hold set
 // meanwhile still stops it.
 func (e *Engine) PurgeTenant(ctx context.Context, tenant, actor string) error {
-	_, buckets, blockers, err := e.TenantInventory(ctx, tenant)
+	sv, err := e.TenantInventory(ctx, tenant)
 	if err != nil {
 		return err
 	}
-	if len(blockers) > 0 {
-		b := blockers[0]
+	if sv.Blocked > 0 {
+		b := sv.Blockers[0]
 		return fmt.Errorf("%w: %s: tenant %q: %d versions under retention or legal hold (first: %s/%s version %s)",
-			ErrObjectLocked, offboard.Path, tenant, len(blockers), b.Bucket, b.Key, b.VersionID)
+			ErrObjectLocked, offboard.Path, tenant, sv.Blocked, b.Bucket, b.Key, b.VersionID)
 	}
+	buckets := sv.Buckets
 	for _, bucket := range buckets {
 		if err := e.purgeBucket(ctx, bucket, actor); err != nil {
 			return fmt.Errorf("object: purging bucket %q of tenant %q: %w", bucket, tenant, err)

@@ -40,9 +40,13 @@ func TestTenantOffboardBlockers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			inv, buckets, blockers, err := e.TenantInventory(ctx, "t1")
+			sv, err := e.TenantInventory(ctx, "t1")
 			if err != nil {
 				t.Fatal(err)
+			}
+			inv, buckets, blockers := sv.Inventory, sv.Buckets, sv.Blockers
+			if sv.Blocked != 1 {
+				t.Errorf("blocked = %d, want 1", sv.Blocked)
 			}
 			if len(buckets) != 2 || inv.Versions != 3 || inv.Objects != 3 {
 				t.Errorf("inventory = %+v buckets %v, want 3 versions of 3 objects in 2 buckets", inv, buckets)
@@ -83,9 +87,9 @@ func TestTenantOffboardDefaultRetentionDoesNotBlock(t *testing.T) {
 	if err := e.SetObjectLockConfig(ctx, "deflock", true, &LockDefault{Mode: lock.ModeCompliance, Days: 30}); err != nil {
 		t.Fatal(err)
 	}
-	_, _, blockers, err := e.TenantInventory(ctx, "t1")
-	if err != nil || len(blockers) != 0 {
-		t.Fatalf("blockers = %v, %v; want none", blockers, err)
+	sv, err := e.TenantInventory(ctx, "t1")
+	if err != nil || len(sv.Blockers) != 0 || sv.Blocked != 0 {
+		t.Fatalf("blockers = %v, %v; want none", sv.Blockers, err)
 	}
 	if err := e.PurgeTenant(ctx, "t1", "admin:test"); err != nil {
 		t.Fatal(err)
@@ -133,10 +137,11 @@ func TestTenantOffboardPurge(t *testing.T) {
 	if err != nil || len(keys) != 1 || keys[0].Name != DefaultKeyName {
 		t.Fatalf("t2 keys = %v, %v; want its own default key", keys, err)
 	}
-	inv, _, _, err := e.TenantInventory(ctx, "t2")
+	sv, err := e.TenantInventory(ctx, "t2")
 	if err != nil {
 		t.Fatal(err)
 	}
+	inv := sv.Inventory
 	want := offboard.Inventory{Objects: 3, Versions: 6, DeleteMarkers: 1, Bytes: bytesPut, Uploads: 1}
 	if inv != want {
 		t.Errorf("inventory = %+v, want %+v", inv, want)
@@ -202,4 +207,29 @@ func shardFiles(t *testing.T, e *Engine) []string {
 		}
 	}
 	return out
+}
+
+// TestTenantOffboardBlockerCap: the survey lists at most
+// offboard.MaxBlockers blockers but counts them all.
+func TestTenantOffboardBlockerCap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes MaxBlockers+1 versions")
+	}
+	e := newEngine(t)
+	if err := e.MakeBucket(ctx, "many", MakeBucketOptions{Tenant: "t1", ObjectLock: true}); err != nil {
+		t.Fatal(err)
+	}
+	hold := &LockOptions{LegalHold: true, LegalHoldSet: true}
+	for i := 0; i <= offboard.MaxBlockers; i++ {
+		if _, err := e.PutObject(ctx, "many", "k", bytes.NewReader(nil), 0, PutOptions{Lock: hold}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sv, err := e.TenantInventory(ctx, "t1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sv.Blocked != offboard.MaxBlockers+1 || len(sv.Blockers) != offboard.MaxBlockers || sv.Versions != offboard.MaxBlockers+1 {
+		t.Errorf("blocked %d, listed %d, versions %d", sv.Blocked, len(sv.Blockers), sv.Versions)
+	}
 }

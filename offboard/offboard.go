@@ -80,24 +80,43 @@ type Blocker struct {
 	LegalHold   bool       `json:"legal_hold"`
 }
 
+// MaxBlockers bounds the blockers a survey lists (a tenant with millions
+// of retained records would otherwise produce an answer of hundreds of
+// megabytes); Survey.Blocked still counts them all.
+const MaxBlockers = 1000
+
+// Survey is what Storage.TenantInventory finds.
+type Survey struct {
+	Inventory
+	// Buckets are the tenant's bucket names, sorted.
+	Buckets []string
+	// Blockers are the first MaxBlockers blockers in metadata order.
+	Blockers []Blocker
+	// Blocked counts every blocker.
+	Blocked int64
+}
+
 // BlockedError is returned by Shred when versions are under retention or
 // legal hold. Nothing was destroyed.
 type BlockedError struct {
-	Tenant   string
+	Tenant string
+	// Blockers are the first MaxBlockers blockers.
 	Blockers []Blocker
+	// Total counts every blocker.
+	Total int64
 }
 
 func (e *BlockedError) Error() string {
-	return fmt.Sprintf("offboard: tenant %q has %d versions under retention or legal hold", e.Tenant, len(e.Blockers))
+	return fmt.Sprintf("offboard: tenant %q has %d versions under retention or legal hold", e.Tenant, max(e.Total, int64(len(e.Blockers))))
 }
 
 // Storage is what offboarding needs from the object layer; the object
 // engine implements it.
 type Storage interface {
-	// TenantInventory counts the tenant's data and lists its blockers
-	// (versions the retention check refuses to remove, without governance
-	// bypass) and bucket names, sorted. It changes nothing.
-	TenantInventory(ctx context.Context, tenant string) (Inventory, []string, []Blocker, error)
+	// TenantInventory counts the tenant's data, names its buckets and
+	// lists its blockers (versions the retention check refuses to remove,
+	// without governance bypass). It changes nothing.
+	TenantInventory(ctx context.Context, tenant string) (Survey, error)
 	// PurgeTenant removes every version of every bucket of the tenant
 	// through the single removal path, each after the retention check
 	// (path Path, actor actor), aborts its uploads, deletes its buckets,
@@ -256,9 +275,9 @@ func (o *Offboarder) Shred(ctx context.Context, tenant, actor string) (Certifica
 	}
 	var p plan
 	if len(t.Offboarding.Plan) == 0 {
-		inv, buckets, blockers, err := o.st.TenantInventory(ctx, tenant)
-		if err == nil && len(blockers) > 0 {
-			err = &BlockedError{Tenant: tenant, Blockers: blockers}
+		sv, err := o.st.TenantInventory(ctx, tenant)
+		if err == nil && sv.Blocked > 0 {
+			err = &BlockedError{Tenant: tenant, Blockers: sv.Blockers, Total: sv.Blocked}
 		}
 		if err != nil {
 			if fresh {
@@ -268,7 +287,7 @@ func (o *Offboarder) Shred(ctx context.Context, tenant, actor string) (Certifica
 			}
 			return Certificate{}, err
 		}
-		p = plan{CertID: newID(), StartedWall: o.wall().UTC(), Inventory: inv, Buckets: buckets,
+		p = plan{CertID: newID(), StartedWall: o.wall().UTC(), Inventory: sv.Inventory, Buckets: sv.Buckets,
 			Users: len(o.ids.Users(tenant)), AccessKeys: len(o.ids.Keys(tenant, ""))}
 		keys, err := o.kms.ListKeys(ctx, tenant)
 		if err != nil {
@@ -342,12 +361,12 @@ func (o *Offboarder) DeleteEmpty(ctx context.Context, tenant string) error {
 	if t.Offboarding != nil {
 		return fmt.Errorf("%w: %q: an offboarding is in progress; finish it with --shred", iam.ErrOffboarding, tenant)
 	}
-	_, buckets, _, err := o.st.TenantInventory(ctx, tenant)
+	sv, err := o.st.TenantInventory(ctx, tenant)
 	if err != nil {
 		return err
 	}
-	if len(buckets) > 0 {
-		return fmt.Errorf("%w: tenant %q still owns %d buckets (use --shred to destroy them)", iam.ErrNotEmpty, tenant, len(buckets))
+	if len(sv.Buckets) > 0 {
+		return fmt.Errorf("%w: tenant %q still owns %d buckets (use --shred to destroy them)", iam.ErrNotEmpty, tenant, len(sv.Buckets))
 	}
 	if err := o.ids.DeleteTenant(tenant); err != nil {
 		return err

@@ -107,7 +107,7 @@ func TestShredRefusedWithBlockers(t *testing.T) {
 	}
 	_, err = v.off.Shred(ctx, "acme", "admin:test")
 	var be *offboard.BlockedError
-	if !errors.As(err, &be) || len(be.Blockers) != 1 {
+	if !errors.As(err, &be) || len(be.Blockers) != 1 || be.Total != 1 {
 		t.Fatalf("Shred = %v, want one blocker", err)
 	}
 	if b := be.Blockers[0]; b.Bucket != "acme-records" || b.Key != "ledger" || b.VersionID != oi.VersionID || b.Mode != lock.ModeGovernance {
@@ -124,9 +124,9 @@ func TestShredRefusedWithBlockers(t *testing.T) {
 	if keys, _ := v.e.KMS().ListKeys(ctx, "acme"); len(keys) == 0 {
 		t.Error("the tenant's KEK went after a refused shred")
 	}
-	inv, buckets, _, err := v.e.TenantInventory(ctx, "acme")
-	if err != nil || len(buckets) != 2 || inv.Versions != 5 {
-		t.Errorf("inventory after refusal = %+v %v %v", inv, buckets, err)
+	sv, err := v.e.TenantInventory(ctx, "acme")
+	if err != nil || len(sv.Buckets) != 2 || sv.Versions != 5 {
+		t.Errorf("inventory after refusal = %+v %v", sv, err)
 	}
 	if _, ok := v.off.Certificate("acme"); ok {
 		t.Error("a certificate was issued for a refused shred")
@@ -174,8 +174,8 @@ func TestShredCleanTenant(t *testing.T) {
 	if keys, err := v.e.KMS().ListKeys(ctx, "acme"); err != nil || len(keys) != 0 {
 		t.Errorf("KEKs left in the KMS: %v, %v", keys, err)
 	}
-	if _, bs, _, _ := v.e.TenantInventory(ctx, "acme"); len(bs) != 0 {
-		t.Errorf("buckets left: %v", bs)
+	if sv, _ := v.e.TenantInventory(ctx, "acme"); len(sv.Buckets) != 0 {
+		t.Errorf("buckets left: %v", sv.Buckets)
 	}
 	// The other tenant is untouched.
 	if _, _, ok := v.ids.Lookup(otherKey); !ok {

@@ -127,8 +127,9 @@ func printBlockers(stdout io.Writer, be *offboard.BlockedError, asJSON bool) {
 		b, _ := json.MarshalIndent(struct {
 			Error    string             `json:"error"`
 			Tenant   string             `json:"tenant"`
+			Total    int64              `json:"total"`
 			Blockers []offboard.Blocker `json:"blockers"`
-		}{"TenantHasRetainedData", be.Tenant, be.Blockers}, "", "  ")
+		}{"TenantHasRetainedData", be.Tenant, be.Total, be.Blockers}, "", "  ")
 		fmt.Fprintln(stdout, string(b))
 		return
 	}
@@ -144,6 +145,9 @@ func printBlockers(stdout io.Writer, be *offboard.BlockedError, asJSON bool) {
 			until = b.RetainUntil.Format(time.RFC3339)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%v\n", b.Bucket, b.Key, b.VersionID, mode, until, b.LegalHold)
+	}
+	if be.Total > int64(len(be.Blockers)) {
+		fmt.Fprintf(tw, "… and %d more (%d in all)\n", be.Total-int64(len(be.Blockers)), be.Total)
 	}
 }
 
