@@ -65,6 +65,7 @@ func TestTenantShred(t *testing.T) {
 	var refused struct {
 		Error    string `json:"error"`
 		Tenant   string `json:"tenant"`
+		Total    int    `json:"total"`
 		Blockers []struct {
 			Bucket      string     `json:"bucket"`
 			Key         string     `json:"key"`
@@ -77,7 +78,7 @@ func TestTenantShred(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &refused); err != nil {
 		t.Fatalf("refusal is not JSON: %v: %s", err, stdout)
 	}
-	if refused.Tenant != "lockco" || len(refused.Blockers) != 1 {
+	if refused.Tenant != "lockco" || refused.Total != 1 || len(refused.Blockers) != 1 {
 		t.Fatalf("refusal = %+v", refused)
 	}
 	if b := refused.Blockers[0]; b.Bucket != "lockco-records" || b.Key != "ledger.csv" || b.VersionID != aws.ToString(locked.VersionId) ||
