@@ -135,9 +135,8 @@ type Storage interface {
 //	Ocert\x00<tenant>      the latest certificate issued for the tenant
 const tablePrefix = 'O'
 
-var signingKeyKey = []byte("Osigning-key")
-
-func certKey(tenant string) []byte { return append([]byte("Ocert\x00"), tenant...) }
+func signingKeyKey() []byte        { return append([]byte{tablePrefix}, "signing-key"...) }
+func certKey(tenant string) []byte { return append([]byte{tablePrefix}, "cert\x00"+tenant...) }
 
 // The KMS key that seals the signing key (tenant "_coffer" is reserved: no
 // iam tenant can be named so).
@@ -195,7 +194,7 @@ func New(ctx context.Context, st Storage, ids *iam.IAM, prov kms.Provider, meta 
 }
 
 func (o *Offboarder) loadSigningKey(ctx context.Context) error {
-	raw, err := o.meta.Get(signingKeyKey)
+	raw, err := o.meta.Get(signingKeyKey())
 	if err == nil {
 		var rec signingRecord
 		if err := json.Unmarshal(raw, &rec); err != nil {
@@ -231,7 +230,7 @@ func (o *Offboarder) loadSigningKey(ctx context.Context) error {
 	o.priv = ed25519.NewKeyFromSeed(seed)
 	o.pub = o.priv.Public().(ed25519.PublicKey)
 	b := metadata.NewBatch()
-	b.Set(signingKeyKey, mustJSON(signingRecord{Public: o.pub, Sealed: sealed}))
+	b.Set(signingKeyKey(), mustJSON(signingRecord{Public: o.pub, Sealed: sealed}))
 	if err := o.meta.Apply(b); err != nil {
 		return fmt.Errorf("offboard: storing the signing key: %w", err)
 	}
@@ -253,7 +252,10 @@ func (o *Offboarder) PublicKey() PublicKey { return NewPublicKey(o.pub) }
 // When the tenant no longer exists but a certificate was issued for it
 // (a re-run after a crash at the very end), it returns that certificate.
 // Any other error leaves the tenant frozen; calling Shred again (or
-// Resume at start) continues where it stopped.
+// Resume at start) continues where it stopped. A blocker found after the
+// plan was stored (a legal hold set by root while the purge ran) stops the
+// purge and leaves the tenant frozen until the hold is released and the
+// command is run again.
 func (o *Offboarder) Shred(ctx context.Context, tenant, actor string) (Certificate, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -280,7 +282,10 @@ func (o *Offboarder) Shred(ctx context.Context, tenant, actor string) (Certifica
 			err = &BlockedError{Tenant: tenant, Blockers: sv.Blockers, Total: sv.Blocked}
 		}
 		if err != nil {
-			if fresh {
+			// No plan means nothing was destroyed yet (destruction starts
+			// only after the plan is stored), so the tenant may be
+			// unfrozen again — also when a crash left it frozen.
+			if errors.As(err, new(*BlockedError)) || fresh {
 				if uerr := o.ids.CancelOffboarding(tenant); uerr != nil {
 					o.log.Error("unfreezing a tenant after a refused offboarding", "tenant", tenant, "err", uerr)
 				}

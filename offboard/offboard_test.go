@@ -425,3 +425,31 @@ func TestSigningKeySurvivesRotation(t *testing.T) {
 		t.Error("the signing key changed")
 	}
 }
+
+// TestFrozenWithBlockersUnfreezes: a tenant left frozen before its plan
+// was stored (a crash right after the freeze) and holding retained data is
+// unfrozen by the next attempt, which is refused: nothing was destroyed.
+func TestFrozenWithBlockersUnfreezes(t *testing.T) {
+	v := newEnv(t)
+	ctx := t.Context()
+	ak := populate(t, v, "acme")
+	data := []byte("held")
+	if _, err := v.e.PutObject(ctx, "acme-records", "h", bytes.NewReader(data), int64(len(data)),
+		object.PutOptions{Lock: &object.LockOptions{LegalHold: true, LegalHoldSet: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.ids.BeginOffboarding("acme", iam.Offboarding{Started: time.Now(), Actor: "admin:test"}); err != nil {
+		t.Fatal(err)
+	}
+	err := v.off.Resume(ctx)
+	var be *offboard.BlockedError
+	if !errors.As(err, &be) {
+		t.Fatalf("Resume = %v, want the blockers", err)
+	}
+	if tn, _ := v.ids.Tenant("acme"); tn.Offboarding != nil {
+		t.Error("the tenant stays frozen")
+	}
+	if _, _, ok := v.ids.Lookup(ak); !ok {
+		t.Error("the tenant's key does not work again")
+	}
+}
