@@ -11,8 +11,8 @@
 //  2. blockers: every version of every bucket of the tenant is asked the
 //     object layer's one retention check (no governance bypass); if any
 //     version is under retention or legal hold, the offboarding is refused
-//     with the list of blockers, a fresh offboarding is unfrozen again, and
-//     nothing is destroyed;
+//     with the list of blockers, the tenant is unfrozen again, and nothing
+//     is destroyed;
 //  3. plan: the inventory (buckets, objects, versions, bytes, uploads, users,
 //     access keys, the tenant's KMS keys) is stored with the freeze mark,
 //     so the certificate reports what existed even after a crash;
