@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/cofferstore/coffer/iam"
+	"github.com/cofferstore/coffer/offboard"
 )
 
 // Client calls the admin API of a coffer server.
@@ -70,6 +71,10 @@ func (c *Client) do(ctx context.Context, method, route string, query url.Values,
 		return err
 	}
 	if resp.StatusCode != http.StatusOK {
+		var blocked blockedBody
+		if json.Unmarshal(raw, &blocked) == nil && len(blocked.Blockers) > 0 {
+			return &offboard.BlockedError{Tenant: blocked.Tenant, Blockers: blocked.Blockers, Total: blocked.Total}
+		}
 		e := &Error{Status: resp.StatusCode}
 		if json.Unmarshal(raw, e) != nil || e.Code == "" {
 			// An S3-style XML error (e.g. from a server without the admin
@@ -136,6 +141,26 @@ func (c *Client) TenantInfo(ctx context.Context, id string) (iam.Tenant, error) 
 // DeleteTenant deletes a tenant that owns no bucket.
 func (c *Client) DeleteTenant(ctx context.Context, id string) error {
 	return c.do(ctx, "DELETE", "tenants", url.Values{"tenant": {id}}, nil, nil)
+}
+
+// ShredTenant offboards a tenant with crypto-shredding and returns the
+// signed certificate of destruction. While versions are under retention or
+// legal hold it returns a *offboard.BlockedError listing them.
+func (c *Client) ShredTenant(ctx context.Context, id string) (offboard.Certificate, error) {
+	var out offboard.Certificate
+	return out, c.do(ctx, "DELETE", "tenants", url.Values{"tenant": {id}, "shred": {"true"}}, nil, &out)
+}
+
+// TenantCertificate returns the latest certificate issued for a tenant.
+func (c *Client) TenantCertificate(ctx context.Context, id string) (offboard.Certificate, error) {
+	var out offboard.Certificate
+	return out, c.do(ctx, "GET", "tenants/certificate", url.Values{"tenant": {id}}, nil, &out)
+}
+
+// SigningKey returns the server's certificate signing public key.
+func (c *Client) SigningKey(ctx context.Context) (offboard.PublicKey, error) {
+	var out offboard.PublicKey
+	return out, c.do(ctx, "GET", "signing-key", nil, nil, &out)
 }
 
 // CreateUser adds a user (admin: a tenant administrator).

@@ -25,6 +25,7 @@ import (
 
 	"github.com/cofferstore/coffer/iam"
 	"github.com/cofferstore/coffer/lock"
+	"github.com/cofferstore/coffer/offboard"
 	"github.com/cofferstore/coffer/s3api/sigv4"
 	"github.com/valyala/fasthttp"
 )
@@ -115,6 +116,10 @@ type Server struct {
 	// Compliance serves verify and the retention report (nil: those
 	// endpoints answer 404).
 	Compliance Compliance
+	// Offboard serves tenant shredding and the signing key (nil: tenant
+	// delete refuses a tenant that owns buckets and deletes only its
+	// identities; shred and signing-key answer 404).
+	Offboard Offboarder
 	// PolicyValidator checks identity policy documents before they are
 	// stored (default: well-formed JSON with a Statement); the server sets
 	// the full policy parser.
@@ -147,7 +152,7 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 			}
 		}
 		ctx.SetStatusCode(ae.Status)
-		b, _ := json.Marshal(ae)
+		b, _ := json.Marshal(errorBody(ae, err))
 		ctx.SetBody(b)
 		return
 	}
@@ -158,6 +163,12 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 
 func classify(err error) *Error {
 	switch {
+	case errors.As(err, new(*offboard.BlockedError)):
+		return &Error{http.StatusConflict, "TenantHasRetainedData", err.Error() + "; nothing was destroyed"}
+	case errors.Is(err, iam.ErrNotEmpty):
+		return &Error{http.StatusConflict, "TenantNotEmpty", err.Error()}
+	case errors.Is(err, iam.ErrOffboarding):
+		return &Error{http.StatusConflict, "TenantOffboarding", err.Error()}
 	case errors.Is(err, ErrConflict), errors.Is(err, iam.ErrExists):
 		return &Error{http.StatusConflict, "Conflict", err.Error()}
 	case errors.Is(err, ErrNotFound), errors.Is(err, iam.ErrNotFound):
@@ -404,6 +415,21 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) (any, error) {
 			return nil, err
 		}
 		return s.ids.Tenant(t)
+	case route == "signing-key" && method == "GET" && s.Offboard != nil:
+		return s.Offboard.PublicKey(), nil
+	case route == "tenants/certificate" && method == "GET" && s.Offboard != nil:
+		if err := rootOnly(); err != nil {
+			return nil, err
+		}
+		if c, ok := s.Offboard.Certificate(q("tenant")); ok {
+			return c, nil
+		}
+		return nil, fmt.Errorf("%w: no certificate for tenant %q", ErrNotFound, q("tenant"))
+	case route == "tenants" && method == "DELETE" && s.Offboard != nil:
+		if err := rootOnly(); err != nil {
+			return nil, err
+		}
+		return s.serveTenantDelete(c, p, q("tenant"), q("shred") == "true")
 	case route == "tenants" && method == "DELETE":
 		if err := rootOnly(); err != nil {
 			return nil, err

@@ -37,6 +37,12 @@ var (
 	ErrExists   = errors.New("iam: already exists")
 	ErrNotFound = errors.New("iam: not found")
 	ErrInvalid  = errors.New("iam: invalid argument")
+	// ErrNotEmpty is returned when a tenant that still owns buckets would
+	// be deleted without shredding.
+	ErrNotEmpty = errors.New("iam: tenant not empty")
+	// ErrOffboarding is returned for changes to a tenant that is being
+	// offboarded (no user or access key may be added to it).
+	ErrOffboarding = errors.New("iam: tenant is being offboarded")
 )
 
 // RootTenant is the tenant of the root account (it owns the buckets root
@@ -57,6 +63,20 @@ type Tenant struct {
 	ID          string    `json:"id"`
 	CanonicalID string    `json:"canonical_id"`
 	Created     time.Time `json:"created"`
+	// Offboarding is set while the tenant is being offboarded (package
+	// offboard). While it is set the tenant's access keys MUST NOT
+	// authenticate and no user or key may be added.
+	Offboarding *Offboarding `json:"offboarding,omitempty"`
+}
+
+// Offboarding is the persisted state of a tenant offboarding, so that an
+// interrupted one resumes.
+type Offboarding struct {
+	Started time.Time `json:"started"` // compliance clock
+	Actor   string    `json:"actor"`
+	// Plan is the offboarding's own record (package offboard owns its
+	// format); empty until the inventory was taken.
+	Plan json.RawMessage `json:"plan,omitempty"`
 }
 
 // User is a tenant's user.
@@ -273,6 +293,62 @@ func (m *IAM) Tenant(id string) (Tenant, error) {
 		return Tenant{}, fmt.Errorf("%w: tenant %q", ErrNotFound, id)
 	}
 	return t, nil
+}
+
+// BeginOffboarding marks tenant as being offboarded (durably, at once for
+// every later request): its keys stop authenticating. If it is already
+// marked, the existing mark is kept and returned.
+func (m *IAM) BeginOffboarding(id string, o Offboarding) (Tenant, error) {
+	return m.updateTenant(id, func(t *Tenant) {
+		if t.Offboarding == nil {
+			t.Offboarding = &o
+		}
+	})
+}
+
+// SetOffboardingPlan stores the offboarding's plan on a marked tenant.
+func (m *IAM) SetOffboardingPlan(id string, plan json.RawMessage) (Tenant, error) {
+	return m.updateTenant(id, func(t *Tenant) {
+		if t.Offboarding != nil {
+			t.Offboarding.Plan = plan
+		}
+	})
+}
+
+// CancelOffboarding removes the offboarding mark (an offboarding refused
+// before it destroyed anything): the tenant's keys work again.
+func (m *IAM) CancelOffboarding(id string) error {
+	_, err := m.updateTenant(id, func(t *Tenant) { t.Offboarding = nil })
+	return err
+}
+
+// updateTenant applies fn to a copy of the tenant and stores it.
+func (m *IAM) updateTenant(id string, fn func(*Tenant)) (Tenant, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, ok := m.tenants[id]
+	if !ok {
+		return Tenant{}, fmt.Errorf("%w: tenant %q", ErrNotFound, id)
+	}
+	if t.Offboarding != nil {
+		o := *t.Offboarding
+		t.Offboarding = &o
+	}
+	fn(&t)
+	b := metadata.NewBatch()
+	b.Set(tenantKey(id), mustJSON(t))
+	if err := m.st.Apply(b); err != nil {
+		return Tenant{}, err
+	}
+	m.tenants[id] = t
+	return t, nil
+}
+
+// offboarding reports whether tenant is being offboarded. The caller
+// holds m.mu.
+func (m *IAM) offboarding(tenant string) bool {
+	t, ok := m.tenants[tenant]
+	return ok && t.Offboarding != nil
 }
 
 // DeleteTenant removes a tenant with its users and keys. The caller MUST

@@ -132,3 +132,65 @@ func TestAuthorizerRules(t *testing.T) {
 		}
 	}
 }
+
+// TestOffboardingFreeze: a tenant marked as being offboarded MUST NOT
+// authenticate, cannot gain users or keys, and stays marked across a
+// restart; other tenants are unaffected; cancelling restores it.
+func TestOffboardingFreeze(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	m, closeFn := openStore(t, dir)
+	_, a, err := m.CreateTenant(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, b, err := m.CreateTenant(ctx, "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := time.Unix(1000, 0).UTC()
+	tn, err := m.BeginOffboarding("acme", Offboarding{Started: started, Actor: "admin:x"})
+	if err != nil || tn.Offboarding == nil {
+		t.Fatalf("BeginOffboarding = %+v, %v", tn, err)
+	}
+	// A second begin keeps the first mark.
+	if tn, _ := m.BeginOffboarding("acme", Offboarding{Started: time.Unix(2000, 0), Actor: "admin:y"}); tn.Offboarding.Actor != "admin:x" {
+		t.Errorf("second BeginOffboarding replaced the mark: %+v", tn.Offboarding)
+	}
+	if _, err := m.SetOffboardingPlan("acme", json.RawMessage(`{"n":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	check := func(m *IAM) {
+		t.Helper()
+		if _, _, ok := m.Lookup(a.ID); ok {
+			t.Error("a frozen tenant's key authenticates")
+		}
+		if _, _, ok := m.Lookup(b.ID); !ok {
+			t.Error("another tenant's key stopped working")
+		}
+		if _, err := m.CreateUser("acme", "u", false); !errors.Is(err, ErrOffboarding) {
+			t.Errorf("CreateUser = %v, want ErrOffboarding", err)
+		}
+		if _, err := m.CreateKey(ctx, "acme", "admin", nil); !errors.Is(err, ErrOffboarding) {
+			t.Errorf("CreateKey = %v, want ErrOffboarding", err)
+		}
+	}
+	check(m)
+	closeFn()
+	m, closeFn = openStore(t, dir)
+	defer closeFn()
+	check(m)
+	tn, err = m.Tenant("acme")
+	if err != nil || tn.Offboarding == nil || !tn.Offboarding.Started.Equal(started) || string(tn.Offboarding.Plan) != `{"n":1}` {
+		t.Fatalf("after restart: %+v, %v", tn.Offboarding, err)
+	}
+	if err := m.CancelOffboarding("acme"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := m.Lookup(a.ID); !ok {
+		t.Error("the key does not work after CancelOffboarding")
+	}
+	if _, err := m.BeginOffboarding("nobody", Offboarding{}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("BeginOffboarding(missing) = %v", err)
+	}
+}

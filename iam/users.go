@@ -22,6 +22,9 @@ func (m *IAM) CreateUser(tenant, name string, admin bool) (User, error) {
 	if _, ok := m.tenants[tenant]; !ok {
 		return User{}, fmt.Errorf("%w: tenant %q", ErrNotFound, tenant)
 	}
+	if m.offboarding(tenant) {
+		return User{}, fmt.Errorf("%w: %q", ErrOffboarding, tenant)
+	}
 	if _, ok := m.users[userID(tenant, name)]; ok {
 		return User{}, fmt.Errorf("%w: user %s/%s", ErrExists, tenant, name)
 	}
@@ -157,6 +160,9 @@ func (m *IAM) CreateKey(ctx context.Context, tenant, name string, expires *time.
 	if _, ok := m.users[userID(tenant, name)]; !ok {
 		return NewKey{}, fmt.Errorf("%w: user %s/%s", ErrNotFound, tenant, name)
 	}
+	if m.offboarding(tenant) {
+		return NewKey{}, fmt.Errorf("%w: %q", ErrOffboarding, tenant)
+	}
 	nk, kr, err := m.newKey(ctx, tenant, name, expires)
 	if err != nil {
 		return NewKey{}, err
@@ -214,7 +220,8 @@ func (m *IAM) RevokeKey(tenant, id string) (AccessKey, error) {
 }
 
 // Lookup resolves an access key to its secret and principal. ok is false
-// for an unknown, revoked or expired key, or a disabled user.
+// for an unknown, revoked or expired key, a disabled user, or a tenant
+// being offboarded.
 func (m *IAM) Lookup(accessKey string) (secret string, p Principal, ok bool) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -223,7 +230,7 @@ func (m *IAM) Lookup(accessKey string) (secret string, p Principal, ok bool) {
 		return "", Principal{}, false
 	}
 	u, found := m.users[userID(c.rec.Tenant, c.rec.User)]
-	if !found || u.Disabled {
+	if !found || u.Disabled || m.offboarding(u.Tenant) {
 		return "", Principal{}, false
 	}
 	p = Principal{Tenant: u.Tenant, User: u.Name, CanonicalID: CanonicalID(u.Tenant), Admin: u.Admin, AccessKey: accessKey, Policies: m.parsed[userID(u.Tenant, u.Name)]}

@@ -208,7 +208,11 @@ func (e *Engine) SetBucketEncryption(ctx context.Context, bucket string, enc *Bu
 			}
 		case SSEKMS:
 			if enc.KMSKeyID != "" {
-				if err := e.checkKMSKey(ctx, bucket, enc.KMSKeyID); err != nil {
+				brec, err := e.bucket(bucket)
+				if err != nil {
+					return err
+				}
+				if err := e.checkKMSKey(ctx, tenantOr(brec.Tenant), enc.KMSKeyID); err != nil {
 					return err
 				}
 			}

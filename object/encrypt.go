@@ -131,11 +131,11 @@ func (e *Engine) ensureDefaultKey(ctx context.Context, tenant string) error {
 }
 
 // checkKMSKey reports ErrNoSuchKMSKey unless the tenant has the key.
-func (e *Engine) checkKMSKey(ctx context.Context, _ string, keyID string) error {
+func (e *Engine) checkKMSKey(ctx context.Context, tenant string, keyID string) error {
 	if !kms.ValidName(keyID) {
 		return fmt.Errorf("%w: %q", ErrNoSuchKMSKey, keyID)
 	}
-	if _, err := e.kms.Key(ctx, DefaultTenant, keyID); err != nil {
+	if _, err := e.kms.Key(ctx, tenant, keyID); err != nil {
 		if errors.Is(err, kms.ErrNoSuchKey) {
 			return fmt.Errorf("%w: %q", ErrNoSuchKMSKey, keyID)
 		}
@@ -216,6 +216,12 @@ func (e *Engine) openDataKey(ctx context.Context, rec *encRecord, ck []byte, ten
 	}
 	if err := checkCustomerKey(rec, ck); err != nil {
 		return nil, err
+	}
+	if rec.Mode != SSEC && rec.Sealed != nil {
+		// A data key is sealed by a key of the tenant that owned the bucket
+		// when it was written (records from before per-tenant keys name
+		// DefaultTenant); the seal itself authenticates that binding.
+		tenant = rec.Sealed.Tenant
 	}
 	aad := rec.aad(tenant, bucket, key)
 	if rec.Mode == SSEC {

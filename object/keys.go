@@ -46,6 +46,10 @@ func kmsAdminErr(err error) error {
 	return err
 }
 
+// systemTenant is the reserved KMS tenant of coffer's own secrets (no iam
+// tenant can have this name).
+const systemTenant = "_coffer"
+
 func tenantOr(t string) string {
 	if t == "" {
 		return DefaultTenant
@@ -256,6 +260,13 @@ func (e *Engine) rewrapAll(ctx context.Context) error {
 	}
 	for _, k := range ks {
 		for _, v := range k.Versions {
+			// Keys of the reserved tenant seal secrets kept outside the
+			// object metadata (access key secrets, the certificate signing
+			// key): this scan cannot see their users, so their versions
+			// MUST NOT be destroyed here.
+			if k.Tenant == systemTenant {
+				break
+			}
 			if v != k.Current && !used[k.Tenant+"/"+k.Name][v] {
 				if err := e.kms.DestroyVersion(ctx, k.Tenant, k.Name, v); err != nil && !errors.Is(err, kms.ErrNoSuchVersion) {
 					e.log.Warn("destroying unused key version", "tenant", k.Tenant, "key", k.Name, "version", v, "err", err)

@@ -36,7 +36,7 @@ func (e *Engine) NewMultipartUpload(ctx context.Context, bucket, key string, opt
 	if _, err := lockForWrite(brec.ObjectLock, brec.ObjectLockDefault, brec.RetentionPolicy, opts.Lock, e.now(), true); err != nil {
 		return "", err
 	}
-	dek, enc, err := e.newDataKey(ctx, sse, DefaultTenant, bucket, key)
+	dek, enc, err := e.newDataKey(ctx, sse, tenantOr(brec.Tenant), bucket, key)
 	if err != nil {
 		return "", err
 	}

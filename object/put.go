@@ -201,7 +201,7 @@ func (e *Engine) PutObject(ctx context.Context, bucket, key string, r io.Reader,
 	if err := e.checkWriteConditions(bucket, key, opts.IfNoneMatchStar, opts.IfMatch); err != nil {
 		return ObjectInfo{}, err
 	}
-	dek, enc, err := e.newDataKey(ctx, sse, DefaultTenant, bucket, key)
+	dek, enc, err := e.newDataKey(ctx, sse, tenantOr(brec.Tenant), bucket, key)
 	if err != nil {
 		return ObjectInfo{}, err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/cofferstore/coffer/admin"
 	"github.com/cofferstore/coffer/iam"
+	"github.com/cofferstore/coffer/offboard"
 )
 
 const adminUsage = `usage: coffer admin [--endpoint URL] [--json] COMMAND
@@ -26,7 +28,22 @@ Connection (flags win over the environment):
 Commands:
   whoami
   clock                 the compliance clock retention is judged by
-  tenant create ID | list | info ID | delete ID
+  tenant create ID | list | info ID
+  tenant delete ID      delete a tenant that owns no bucket (its users, keys,
+                        policies and KMS keys); refused while it owns buckets
+  tenant delete ID --shred [--out FILE]
+                        offboard (root only): refused with the list of
+                        blockers while any version is under retention or
+                        legal hold; otherwise destroys all its data, users,
+                        keys and KEKs and prints the signed certificate of
+                        destruction (--out also writes it to FILE)
+  tenant certificate ID the latest certificate issued for a tenant
+  signing-key [--out FILE]
+                        the server's certificate signing public key
+  verify-certificate FILE [--public-key FILE]
+                        verify a certificate's signature (offline with
+                        --public-key, else against the server's key);
+                        exit status 1 when it does not verify
   user create NAME [--tenant T] [--admin] | list [--tenant T] | delete NAME [--tenant T]
   user disable NAME [--tenant T] [--enable]
   key create USER [--tenant T] [--expires RFC3339|DURATION] | list [--tenant T] [--user U]
@@ -77,17 +94,36 @@ func runAdmin(args []string, stdout, stderr io.Writer, getenv func(string) strin
 		fmt.Fprint(stderr, adminUsage)
 		return 2
 	}
-	if *access == "" || *secret == "" {
-		fmt.Fprintln(stderr, "coffer admin: credentials missing: set COFFER_ACCESS_KEY and COFFER_SECRET_KEY (or --access-key/--secret-key)")
+	newClient := func() (*admin.Client, error) {
+		if *access == "" || *secret == "" {
+			return nil, errors.New("credentials missing: set COFFER_ACCESS_KEY and COFFER_SECRET_KEY (or --access-key/--secret-key)")
+		}
+		return &admin.Client{Endpoint: *endpoint, AccessKey: *access, SecretKey: *secret, Region: *region}, nil
+	}
+	if rest[0] == "verify-certificate" {
+		return verifyCertificate(rest[1:], *asJSON, stdout, stderr, newClient)
+	}
+	c, err := newClient()
+	if err != nil {
+		fmt.Fprintf(stderr, "coffer admin: %v\n", err)
 		return 2
 	}
-	c := &admin.Client{Endpoint: *endpoint, AccessKey: *access, SecretKey: *secret, Region: *region}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	timeout := time.Minute
+	if len(rest) >= 2 && rest[0] == "tenant" && rest[1] == "delete" {
+		timeout = shredTimeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	out, err := adminCommand(ctx, c, rest, stderr)
 	if err == errUsage {
 		fmt.Fprint(stderr, adminUsage)
 		return 2
+	}
+	var blocked *offboard.BlockedError
+	if errors.As(err, &blocked) {
+		printBlockers(stdout, blocked, *asJSON)
+		fmt.Fprintf(stderr, "coffer admin: %v; nothing was destroyed\n", err)
+		return 1
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "coffer admin: %v\n", err)
@@ -128,6 +164,8 @@ func adminCommand(ctx context.Context, c *admin.Client, args []string, stderr io
 	maxDays := sub.Int("max-days", 0, "maximum retention in days (retention set)")
 	defMode := sub.String("default-mode", "", "default retention mode (retention set)")
 	defDays := sub.Int("default-days", 0, "default retention in days (retention set)")
+	shred := sub.Bool("shred", false, "offboard: destroy the tenant's data and keys (tenant delete)")
+	outFile := sub.String("out", "", "also write the result to this file (tenant delete --shred, signing-key)")
 	// Accept flags before or after the positional name.
 	parse := func(a []string) ([]string, error) {
 		var pos []string
@@ -170,7 +208,32 @@ func adminCommand(ctx context.Context, c *admin.Client, args []string, stderr io
 			if err != nil {
 				return nil, err
 			}
-			return map[string]string{"deleted": id}, c.DeleteTenant(ctx, id)
+			if !*shred {
+				if *outFile != "" {
+					return nil, errors.New("--out needs --shred")
+				}
+				return map[string]string{"deleted": id}, c.DeleteTenant(ctx, id)
+			}
+			cert, err := c.ShredTenant(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			if *outFile != "" {
+				if err := writeCertificate(*outFile, cert); err != nil {
+					return nil, fmt.Errorf("the tenant was shredded but writing the certificate failed (get it again with `tenant certificate %s`): %w", id, err)
+				}
+			}
+			return cert, nil
+		case "tenant certificate":
+			id, err := one()
+			if err != nil {
+				return nil, err
+			}
+			cert, err := c.TenantCertificate(ctx, id)
+			if err == nil && *outFile != "" {
+				err = writeCertificate(*outFile, cert)
+			}
+			return cert, err
 		case "user create":
 			name, err := one()
 			if err != nil {
@@ -296,6 +359,16 @@ func adminCommand(ctx context.Context, c *admin.Client, args []string, stderr io
 		return c.WhoAmI(ctx)
 	case len(args) == 1 && args[0] == "clock":
 		return c.Clock(ctx)
+	case len(args) >= 1 && args[0] == "signing-key":
+		if pos, err := parse(args[1:]); err != nil || len(pos) != 0 {
+			return nil, errUsage
+		}
+		pk, err := c.SigningKey(ctx)
+		if err == nil && *outFile != "" {
+			b, _ := json.MarshalIndent(pk, "", "  ")
+			err = os.WriteFile(*outFile, append(b, '\n'), 0o644)
+		}
+		return pk, err
 	case len(args) >= 2 && args[0] == "verify":
 		pos, err := parse(args[1:])
 		if err != nil || len(pos) < 1 || len(pos) > 2 {
@@ -433,6 +506,11 @@ func printHuman(w io.Writer, out any) {
 			state = "set"
 		}
 		fmt.Fprintf(tw, "legal hold %s on %s/%s version %s\n", state, v.Bucket, v.Key, v.VersionID)
+	case offboard.Certificate:
+		tw.Flush()
+		printCertificate(w, v)
+	case offboard.PublicKey:
+		fmt.Fprintf(tw, "key id\t%s\nalgorithm\t%s\npublic key\t%s\n", v.KeyID, v.Algorithm, v.PublicKey)
 	case admin.KeyStatus:
 		keys([]admin.KeyStatus{v})
 	case []admin.KeyStatus:

@@ -21,6 +21,7 @@ import (
 	"github.com/cofferstore/coffer/iam"
 	"github.com/cofferstore/coffer/iam/policy"
 	"github.com/cofferstore/coffer/object"
+	"github.com/cofferstore/coffer/offboard"
 	"github.com/cofferstore/coffer/s3api"
 )
 
@@ -93,6 +94,18 @@ func serve(cfg *serverConfig, log *slog.Logger, stdout io.Writer, getenv func(st
 	adm := admin.NewServer(layer, ids, layer.TenantBuckets, resolve, cfg.Region, log)
 	adm.Clock = layer.ClockStatus
 	adm.Compliance = layer
+	off, err := offboard.New(context.Background(), layer, ids, layer.KMS(), layer.Metadata(), log)
+	if err != nil {
+		return fmt.Errorf("tenant offboarding: %w", err)
+	}
+	adm.Offboard = off
+	// Finish any tenant offboarding that a crash interrupted; the tenants
+	// stay frozen (their keys do not authenticate) until it is done.
+	go func() {
+		if err := off.Resume(context.Background()); err != nil {
+			log.Error("an interrupted tenant offboarding could not be finished; run `coffer admin tenant delete T --shred` again", "err", err)
+		}
+	}()
 	adm.PolicyValidator = func(doc []byte) error {
 		_, err := policy.ParseIdentity(doc)
 		return err

@@ -20,8 +20,9 @@
 //     Seal used.
 //   - After DestroyVersion returns, values sealed under that version MUST NOT
 //     unseal through this provider; after DestroyKey returns, no value sealed
-//     under any version of the key may. Old versions stay usable after
-//     Rotate until they are destroyed.
+//     under any version of the key may; after DestroyTenant returns, no
+//     value sealed under any key of the tenant may. Old versions stay
+//     usable after Rotate until they are destroyed.
 //   - Local stores KEKs only sealed by the master key; no plaintext key
 //     reaches the Store. The package never uses math/rand.
 //
@@ -114,6 +115,13 @@ type Provider interface {
 	// ErrCurrentVersion for the current version and ErrNoSuchVersion for a
 	// version that does not exist.
 	DestroyVersion(ctx context.Context, tenant, name string, version int) error
+	// DestroyTenant destroys every key of tenant, every version of each
+	// (tenant offboarding): it returns the keys as they were just before
+	// destruction, sorted by name; a tenant without keys yields an empty
+	// list and no error. Afterwards nothing sealed under any of them MUST
+	// unseal, and keys of other tenants MUST be untouched. It is
+	// idempotent, so an interrupted offboarding can simply call it again.
+	DestroyTenant(ctx context.Context, tenant string) ([]KeyInfo, error)
 	// Close releases the provider and forgets (zeroes, where Go allows)
 	// every cached key. Later calls return ErrClosed.
 	Close() error

@@ -519,6 +519,55 @@ func (l *Local) DestroyKey(ctx context.Context, tenant, name string) error {
 	return nil
 }
 
+// DestroyTenant implements Provider.DestroyTenant: every key record and
+// version record of the tenant is deleted in one batch (all or nothing)
+// and the tenant's cached KEKs are zeroed.
+func (l *Local) DestroyTenant(ctx context.Context, tenant string) ([]KeyInfo, error) {
+	if err := checkNames(tenant); err != nil {
+		return nil, err
+	}
+	if err := l.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer l.mu.Unlock()
+	lower := l.key(tenant, "")
+	upper := append(bytes.Clone(lower[:len(lower)-1]), 1)
+	var muts []Mutation
+	var names []string
+	err := l.st.Scan(lower, upper, func(k, _ []byte) error {
+		muts = append(muts, Mutation{Key: bytes.Clone(k), Delete: true})
+		if n, _, isVersion := bytes.Cut(k[len(lower):], []byte{0}); !isVersion {
+			names = append(names, string(n))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("kms: destroy tenant %s: %w", tenant, err)
+	}
+	out := make([]KeyInfo, 0, len(names))
+	for _, n := range names {
+		info, err := l.loadKey(tenant, n)
+		if err != nil {
+			return nil, fmt.Errorf("kms: destroy tenant %s: key %s: %w", tenant, n, err)
+		}
+		out = append(out, info)
+	}
+	if len(muts) > 0 {
+		if err := l.st.Apply(muts); err != nil {
+			return nil, fmt.Errorf("kms: destroy tenant %s: %w", tenant, err)
+		}
+	}
+	l.cacheMu.Lock()
+	for id, k := range l.cache {
+		if id.tenant == tenant {
+			Zero(k)
+			delete(l.cache, id)
+		}
+	}
+	l.cacheMu.Unlock()
+	return out, nil
+}
+
 // DestroyVersion implements Provider.DestroyVersion.
 func (l *Local) DestroyVersion(ctx context.Context, tenant, name string, version int) error {
 	if err := checkNames(tenant, name); err != nil {

@@ -41,6 +41,7 @@ func TestProvider(t *testing.T, newProvider func(t *testing.T) kms.Provider) {
 		{"Rotate", testRotate},
 		{"DestroyVersion", testDestroyVersion},
 		{"DestroyKey", testDestroyKey},
+		{"DestroyTenant", testDestroyTenant},
 		{"InvalidNames", testInvalidNames},
 		{"SealSizeLimit", testSealSizeLimit},
 		{"CanceledContext", testCanceledContext},
@@ -445,6 +446,67 @@ func testDestroyKey(t *testing.T, p kms.Provider) {
 	unsealFails(t, p, s2, nil, nil)
 }
 
+// testDestroyTenant: every key and version of one tenant is destroyed, the
+// keys are reported as they were, neighbouring tenants (including ones whose
+// names extend the destroyed one) keep theirs, and a second call is a
+// harmless no-op.
+func testDestroyTenant(t *testing.T, p kms.Provider) {
+	ctx := t.Context()
+	mustCreate(t, p, "t1", "a")
+	mustCreate(t, p, "t1", "b")
+	mustCreate(t, p, "t10", "a")
+	mustCreate(t, p, "t1-x", "a")
+	mustCreate(t, p, "t", "a")
+	d := randBytes(t, 32)
+	sa1 := mustSeal(t, p, "t1", "a", d, []byte("x"))
+	if _, err := p.Rotate(ctx, "t1", "a"); err != nil {
+		t.Fatal(err)
+	}
+	sa2 := mustSeal(t, p, "t1", "a", d, []byte("x"))
+	sb := mustSeal(t, p, "t1", "b", d, nil)
+	var kept []kms.Sealed
+	for _, tn := range []string{"t10", "t1-x", "t"} {
+		kept = append(kept, mustSeal(t, p, tn, "a", d, nil))
+	}
+	got, err := p.DestroyTenant(ctx, "t1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("DestroyTenant reported %v, want keys a and b", got)
+	}
+	checkInfo(t, got[0], "t1", "a", 2, 1, 2)
+	checkInfo(t, got[1], "t1", "b", 1, 1)
+	unsealFails(t, p, sa1, []byte("x"), nil)
+	unsealFails(t, p, sa2, []byte("x"), nil)
+	unsealFails(t, p, sb, nil, nil)
+	for _, s := range kept {
+		mustUnseal(t, p, s, nil, d)
+	}
+	if l, err := p.ListKeys(ctx, "t1"); err != nil || len(l) != 0 {
+		t.Errorf("ListKeys(t1) after DestroyTenant = %v, %v; want none", l, err)
+	}
+	if _, err := p.Key(ctx, "t1", "a"); !errors.Is(err, kms.ErrNoSuchKey) {
+		t.Errorf("Key after DestroyTenant = %v, want ErrNoSuchKey", err)
+	}
+	if _, err := p.Seal(ctx, "t1", "b", d, nil); !errors.Is(err, kms.ErrNoSuchKey) {
+		t.Errorf("Seal after DestroyTenant = %v, want ErrNoSuchKey", err)
+	}
+	if l, err := p.ListKeys(ctx, ""); err != nil || len(l) != 3 {
+		t.Errorf("ListKeys after DestroyTenant = %v, %v; want the 3 other tenants' keys", l, err)
+	}
+	again, err := p.DestroyTenant(ctx, "t1")
+	if err != nil || len(again) != 0 {
+		t.Errorf("second DestroyTenant = %v, %v; want nothing, nil", again, err)
+	}
+	if _, err := p.DestroyTenant(ctx, "a/b"); !errors.Is(err, kms.ErrInvalidName) {
+		t.Errorf("DestroyTenant(bad name) = %v, want ErrInvalidName", err)
+	}
+	// A re-created key of the same name is unrelated.
+	mustCreate(t, p, "t1", "a")
+	unsealFails(t, p, sa1, []byte("x"), nil)
+}
+
 // BadNames are invalid tenant and key names.
 var BadNames = []string{"", " ", "a b", "a/b", "a\\b", "a\x00b", "a\nb", "ä", "a:b", "a*", strings.Repeat("a", kms.MaxNameLen+1)}
 
@@ -516,6 +578,10 @@ func testCanceledContext(t *testing.T, p kms.Provider) {
 	if _, err := p.Key(t.Context(), "t", "k2"); !errors.Is(err, kms.ErrNoSuchKey) {
 		t.Errorf("canceled CreateKey created the key: %v", err)
 	}
+	if _, err := p.DestroyTenant(ctx, "t"); err == nil {
+		t.Error("DestroyTenant with canceled context succeeded")
+	}
+	mustUnseal(t, p, s, nil, []byte("x"))
 }
 
 func testConcurrent(t *testing.T, p kms.Provider) {
@@ -616,5 +682,8 @@ func testClose(t *testing.T, p kms.Provider) {
 	}
 	if _, err := p.CreateKey(t.Context(), "t", "k2"); !errors.Is(err, kms.ErrClosed) {
 		t.Errorf("CreateKey after Close = %v, want ErrClosed", err)
+	}
+	if _, err := p.DestroyTenant(t.Context(), "t"); !errors.Is(err, kms.ErrClosed) {
+		t.Errorf("DestroyTenant after Close = %v, want ErrClosed", err)
 	}
 }
