@@ -89,6 +89,20 @@ func (w *Writer) abortAll() {
 			w.sw[i] = nil
 		}
 	}
+	w.release()
+}
+
+// release returns the writer's buffers to the set's free lists. No write
+// may be in flight.
+func (w *Writer) release() {
+	for c := range w.bufs {
+		for _, b := range w.bufs[c] {
+			w.s.pieces.put(b)
+		}
+		w.bufs[c] = nil
+	}
+	w.s.blocks.put(w.buf)
+	w.buf = nil
 }
 
 func (w *Writer) wait() {
@@ -121,6 +135,9 @@ func (w *Writer) Write(p []byte) (int, error) {
 			w.total += int64(bs)
 			continue
 		}
+		if w.buf == nil {
+			w.buf = w.s.blocks.get()
+		}
 		c := min(bs-len(w.buf), len(p))
 		w.buf = append(w.buf, p[:c]...)
 		p, written = p[c:], written+c
@@ -146,8 +163,8 @@ func (w *Writer) flush(block []byte) error {
 		w.bufs[w.cur] = bufs
 	}
 	for i := range bufs {
-		if cap(bufs[i]) < hashSize+shardLen {
-			bufs[i] = make([]byte, hashSize+shardLen, hashSize+int(ceilDiv(int64(w.s.blockSize), int64(k))))
+		if bufs[i] == nil {
+			bufs[i] = w.s.pieces.get()
 		}
 		bufs[i] = bufs[i][:hashSize+shardLen]
 		w.shards[i] = bufs[i][hashSize:]
@@ -222,8 +239,7 @@ func (w *Writer) Close() (int64, error) {
 	if err := w.checkQuorum(); err != nil {
 		return w.total, err
 	}
-	w.bufs = [2][][]byte{}
-	w.buf = nil
+	w.release()
 	return w.total, nil
 }
 
