@@ -113,7 +113,7 @@ func (e *Engine) rewriteVersion(bucket, key, versionID string, update func(*vers
 	if err := update(v); err != nil {
 		return ObjectInfo{}, err
 	}
-	if err := e.sealVersion(context.Background(), v, bucket, key); err != nil {
+	if err := e.sealVersion(context.Background(), v, tenantOr(brec.Tenant), bucket, key); err != nil {
 		return ObjectInfo{}, err
 	}
 	b := metadata.NewBatch()

@@ -319,8 +319,8 @@ func (e *Engine) rewrapOne(ctx context.Context, mkey []byte) (string, error) {
 		s   **kms.Sealed
 		aad []byte
 	}{
-		{&enc.Sealed, enc.aad(encTenant(enc), bucket, key)},
-		{&enc.MetaSealed, enc.metaAAD(bucket, key)},
+		{&enc.Sealed, sealedAAD(enc, bucket, key)},
+		{&enc.MetaSealed, enc.metaSealedAAD(bucket, key)},
 	}
 	id := ""
 	for _, sl := range slots {

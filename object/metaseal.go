@@ -79,33 +79,24 @@ const (
 	metaSealAAD  = "coffer metadata key"
 )
 
-// encTenant is the tenant whose keys protect a record.
-func encTenant(enc *encRecord) string {
-	if enc != nil && enc.Sealed != nil {
-		return enc.Sealed.Tenant
-	}
-	return DefaultTenant
-}
-
 // metaKey returns the metadata key of a record's encryption (see above).
-// With create, an SSE-C record without one gets a new sealed key. The
-// caller must kms.Zero the result.
-func (e *Engine) metaKey(ctx context.Context, enc *encRecord, bucket, key string, create bool) ([]byte, error) {
+// With create, an SSE-C record without one gets a new key sealed by the
+// default key of tenant (the bucket's tenant). The caller must kms.Zero
+// the result.
+func (e *Engine) metaKey(ctx context.Context, enc *encRecord, tenant, bucket, key string, create bool) ([]byte, error) {
 	if enc == nil {
 		return nil, fmt.Errorf("%w: description without an encryption record", ErrCorruption)
 	}
-	tenant := encTenant(enc)
 	if enc.Sealed != nil {
-		dek, err := e.openDataKey(ctx, enc, nil, tenant, bucket, key)
+		dek, err := e.openDataKey(ctx, enc, nil, enc.Sealed.Tenant, bucket, key)
 		if err != nil {
 			return nil, err
 		}
 		defer kms.Zero(dek)
 		return stream.DeriveKey(dek, metaKeyLabel), nil
 	}
-	aad := enc.metaAAD(bucket, key)
 	if enc.MetaSealed != nil {
-		mk, err := e.kms.Unseal(ctx, *enc.MetaSealed, aad)
+		mk, err := e.kms.Unseal(ctx, *enc.MetaSealed, enc.metaSealedAAD(bucket, key))
 		if errors.Is(err, kms.ErrUnseal) {
 			return nil, fmt.Errorf("%w: sealed metadata key does not open", ErrCorruption)
 		}
@@ -121,7 +112,7 @@ func (e *Engine) metaKey(ctx context.Context, enc *encRecord, bucket, key string
 	if err != nil {
 		return nil, err
 	}
-	sealed, err := e.kms.Seal(ctx, tenant, DefaultKeyName, mk, aad)
+	sealed, err := e.kms.Seal(ctx, tenant, DefaultKeyName, mk, enc.metaAAD(tenant, bucket, key))
 	if err != nil {
 		kms.Zero(mk)
 		return nil, err
@@ -132,8 +123,26 @@ func (e *Engine) metaKey(ctx context.Context, enc *encRecord, bucket, key string
 
 // metaAAD is the additional data that binds a sealed SSE-C metadata key
 // to its place (as aad binds the data key, under another label).
-func (r *encRecord) metaAAD(bucket, key string) []byte {
-	return kms.DEKAAD(encTenant(r), bucket, key, append([]byte(metaSealAAD), r.Bind...))
+func (r *encRecord) metaAAD(tenant, bucket, key string) []byte {
+	return kms.DEKAAD(tenant, bucket, key, append([]byte(metaSealAAD), r.Bind...))
+}
+
+// sealedAAD is the additional data of the record's sealed data key (nil
+// when it has none).
+func sealedAAD(r *encRecord, bucket, key string) []byte {
+	if r.Sealed == nil {
+		return nil
+	}
+	return r.aad(r.Sealed.Tenant, bucket, key)
+}
+
+// metaSealedAAD is metaAAD for the record's sealed metadata key (nil when
+// it has none).
+func (r *encRecord) metaSealedAAD(bucket, key string) []byte {
+	if r.MetaSealed == nil {
+		return nil
+	}
+	return r.metaAAD(r.MetaSealed.Tenant, bucket, key)
 }
 
 // descAEAD returns the AEAD of a metadata key.
@@ -156,13 +165,13 @@ func descAAD(bucket, key string, bind []byte) []byte {
 	return append(aad, bind...)
 }
 
-// sealDesc seals d for a record with encryption enc (nil when d is empty).
-// It may add enc.MetaSealed.
-func (e *Engine) sealDesc(ctx context.Context, enc *encRecord, bucket, key string, d descMeta) ([]byte, error) {
+// sealDesc seals d for a record with encryption enc in a bucket of tenant
+// (nil when d is empty). It may add enc.MetaSealed.
+func (e *Engine) sealDesc(ctx context.Context, enc *encRecord, tenant, bucket, key string, d descMeta) ([]byte, error) {
 	if d.empty() {
 		return nil, nil
 	}
-	mk, err := e.metaKey(ctx, enc, bucket, key, true)
+	mk, err := e.metaKey(ctx, enc, tenant, bucket, key, true)
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +200,7 @@ func (e *Engine) openDesc(ctx context.Context, enc *encRecord, bucket, key strin
 	if len(sealed) == 0 {
 		return d, nil
 	}
-	mk, err := e.metaKey(ctx, enc, bucket, key, false)
+	mk, err := e.metaKey(ctx, enc, "", bucket, key, false)
 	if err != nil {
 		return d, err
 	}
@@ -215,13 +224,14 @@ func (e *Engine) openDesc(ctx context.Context, enc *encRecord, bucket, key strin
 	return d, nil
 }
 
-// sealVersion seals v's description into v.SealedDesc. The plaintext
-// fields stay set in memory (they are never encoded).
-func (e *Engine) sealVersion(ctx context.Context, v *versionRecord, bucket, key string) error {
+// sealVersion seals v's description into v.SealedDesc (tenant owns the
+// bucket). The plaintext fields stay set in memory (they are never
+// encoded).
+func (e *Engine) sealVersion(ctx context.Context, v *versionRecord, tenant, bucket, key string) error {
 	if v.DeleteMarker {
 		return nil
 	}
-	sealed, err := e.sealDesc(ctx, v.Enc, bucket, key, v.descMeta)
+	sealed, err := e.sealDesc(ctx, v.Enc, tenant, bucket, key, v.descMeta)
 	if err != nil {
 		return err
 	}

@@ -50,7 +50,7 @@ func (e *Engine) NewMultipartUpload(ctx context.Context, bucket, key string, opt
 	rec := uploadRecord{ID: id, Bucket: bucket, Key: key, Initiated: e.now().UnixNano(), Opts: opts, Enc: enc,
 		Compress: e.compress.wants(-1, opts.ContentType, opts.ContentEncoding)}
 	// The description is kept sealed, never in the record's options.
-	if rec.SealedDesc, err = e.sealDesc(ctx, enc, bucket, key, descFromOptions(opts)); err != nil {
+	if rec.SealedDesc, err = e.sealDesc(ctx, enc, tenantOr(brec.Tenant), bucket, key, descFromOptions(opts)); err != nil {
 		return "", err
 	}
 	descMeta{}.setOptions(&rec.Opts)

@@ -287,7 +287,7 @@ func (e *Engine) commitVersion(bucket, key string, v *versionRecord, lk *LockOpt
 	if v.Lock, err = lockForWrite(brec.ObjectLock, brec.ObjectLockDefault, brec.RetentionPolicy, lk, v.modTime(), false); err != nil {
 		return ObjectInfo{}, err
 	}
-	if err := e.sealVersion(context.Background(), v, bucket, key); err != nil {
+	if err := e.sealVersion(context.Background(), v, tenantOr(brec.Tenant), bucket, key); err != nil {
 		return ObjectInfo{}, err
 	}
 	b := metadata.NewBatch()
