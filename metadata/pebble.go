@@ -68,6 +68,9 @@ func OpenPebble(dir string, opts PebbleOptions) (*Pebble, error) {
 		MaxOpenFiles:                pebbleMaxOpenFiles,
 		MaxConcurrentCompactions:    func() int { return 1 },
 		Logger:                      quietLogger{},
+		// Never recycle write-ahead logs: deleted values must not survive
+		// in a reused log's tail (see Purge).
+		Cleaner: newShredCleaner(pebble.DeleteCleaner{}.Clean),
 	}
 	if po.FS == nil {
 		po.FS = vfs.Default
