@@ -1,8 +1,11 @@
 package metadata
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cockroachdb/pebble"
@@ -68,6 +71,12 @@ func (p *Pebble) Purge(ranges []KeyRange) error {
 		return err
 	}
 	defer p.gate.exit()
+	// Every log present now holds only memtables that the flush below
+	// retires: each of them must be gone before Purge returns.
+	oldLogs, _, err := p.files()
+	if err != nil {
+		return err
+	}
 	if err := p.db.Flush(); err != nil {
 		return fmt.Errorf("metadata: purge flush: %w", err)
 	}
@@ -76,24 +85,78 @@ func (p *Pebble) Purge(ranges []KeyRange) error {
 		if end == nil {
 			end = reservedStart
 		}
-		if len(r.Start) == 0 || string(r.Start) >= string(end) {
+		if len(r.Start) == 0 || bytes.Compare(r.Start, end) >= 0 {
 			continue
 		}
 		if err := p.db.Compact(r.Start, end, false); err != nil {
 			return fmt.Errorf("metadata: purge compact: %w", err)
 		}
 	}
+	// pebble deletes obsolete files in the background: wait until no
+	// retired log and no table outside the current version remains.
 	deadline := time.Now().Add(purgeObsoleteWait)
 	for {
-		m := p.db.Metrics()
-		if m.WAL.ObsoleteFiles == 0 && m.Table.ObsoleteCount == 0 && m.Table.ZombieCount == 0 {
+		left, err := p.obsoleteLeft(oldLogs)
+		if err != nil {
+			return err
+		}
+		if left == 0 {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return errors.New("metadata: purge: obsolete files still present (open iterators?)")
+			return fmt.Errorf("metadata: purge: %d obsolete files still present (open iterators?)", left)
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// files lists the numbers of the store's log and table files.
+func (p *Pebble) files() (logs, tables map[uint64]bool, err error) {
+	names, err := p.fs.List(p.dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("metadata: purge: %w", err)
+	}
+	logs, tables = map[uint64]bool{}, map[uint64]bool{}
+	for _, n := range names {
+		num, ext, ok := strings.Cut(n, ".")
+		x, perr := strconv.ParseUint(num, 10, 64)
+		if !ok || perr != nil {
+			continue
+		}
+		switch ext {
+		case "log":
+			logs[x] = true
+		case "sst":
+			tables[x] = true
+		}
+	}
+	return logs, tables, nil
+}
+
+// obsoleteLeft counts the files of oldLogs still present plus the tables
+// on disk that the current version does not reference.
+func (p *Pebble) obsoleteLeft(oldLogs map[uint64]bool) (int, error) {
+	logs, tables, err := p.files()
+	if err != nil {
+		return 0, err
+	}
+	levels, err := p.db.SSTables()
+	if err != nil {
+		return 0, fmt.Errorf("metadata: purge: %w", err)
+	}
+	for _, l := range levels {
+		for _, t := range l {
+			delete(tables, uint64(t.FileNum))
+			delete(tables, uint64(t.BackingSSTNum))
+		}
+	}
+	n := len(tables)
+	for x := range logs {
+		if oldLogs[x] {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // Purge implements Purger on every replica that is not offline (current
