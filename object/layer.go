@@ -496,4 +496,12 @@ type Config struct {
 	// Compress selects the writes compressed at rest; the zero value
 	// compresses nothing.
 	Compress CompressConfig
+	// SecureOverwrite makes every bucket's deleted shard files be
+	// overwritten with random bytes and fsynced before they are unlinked
+	// (buckets may also opt in one by one).
+	SecureOverwrite bool
+	// ShredInterval bounds how long a removed version's sealed data key
+	// may survive in the metadata replicas' files (plus the purge's own
+	// duration); 0 means DefaultShredInterval.
+	ShredInterval time.Duration
 }
