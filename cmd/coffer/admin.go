@@ -47,7 +47,7 @@ Commands:
                         with 0 days removes the default)
   retention lock BUCKET lock the policy: from now on it may only be tightened
   legal-hold set|clear BUCKET KEY [--version ID]
-`
+` + deletionsUsage
 
 // runAdmin is `coffer admin …`.
 func runAdmin(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
@@ -82,6 +82,9 @@ func runAdmin(args []string, stdout, stderr io.Writer, getenv func(string) strin
 		return 2
 	}
 	c := &admin.Client{Endpoint: *endpoint, AccessKey: *access, SecretKey: *secret, Region: *region}
+	if ok, code := runSecureDelete(c, rest, *asJSON, stdout, stderr); ok {
+		return code
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	out, err := adminCommand(ctx, c, rest, stderr)
