@@ -97,3 +97,48 @@ func TestPebblePurgeErasesDeletedValues(t *testing.T) {
 		t.Errorf("live value after purge: %v", err)
 	}
 }
+
+// TestReplicatedPurge purges every replica's files, and refuses to report
+// success while a replica is offline (its files cannot be purged).
+func TestReplicatedPurge(t *testing.T) {
+	base := t.TempDir()
+	var stores []Store
+	var dirs []string
+	for i := range 3 {
+		dir := filepath.Join(base, string(rune('a'+i)))
+		p, err := OpenPebble(dir, PebbleOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stores, dirs = append(stores, p), append(dirs, dir)
+	}
+	r, err := NewReplicated(stores, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	secret := make([]byte, 48)
+	rand.Read(secret)
+	mustApply(t, r, set("Vk", string(secret)))
+	b := NewBatch()
+	b.Delete([]byte("Vk"))
+	mustApply(t, r, b)
+	for _, d := range dirs {
+		if len(filesHolding(t, d, secret)) == 0 {
+			t.Fatalf("control: %s does not hold the value before the purge", d)
+		}
+	}
+	rng := []KeyRange{{Start: []byte("Vk"), End: []byte("Vk\x00")}}
+	if err := r.Purge(rng); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dirs {
+		if f := filesHolding(t, d, secret); len(f) > 0 {
+			t.Errorf("%s still holds the deleted value in %v", d, f)
+		}
+	}
+	r.SetOffline(2)
+	if err := r.Purge(rng); err == nil {
+		t.Fatal("Purge reported success with an offline replica")
+	}
+}

@@ -504,8 +504,17 @@ func (e *Engine) SetBucketSecureDelete(_ context.Context, bucket string, on bool
 	return out, complianceErr(err)
 }
 
-// WriteMetrics implements s3api.MetricsSource for secure delete.
-func (e *Engine) WriteMetrics(w io.Writer) {
+// SecureDeleteMetrics is the s3api.MetricsSource of secure delete.
+type SecureDeleteMetrics struct{ e *Engine }
+
+// SecureDeleteMetrics returns the engine's secure-delete metrics source.
+func (e *Engine) SecureDeleteMetrics() SecureDeleteMetrics { return SecureDeleteMetrics{e} }
+
+// WriteMetrics writes the secure-delete families: throughput (versions and
+// bytes whose data keys were purged), the shred queue, and the bytes
+// overwritten before unlink. It never blocks.
+func (m SecureDeleteMetrics) WriteMetrics(w io.Writer) {
+	e := m.e
 	fmt.Fprintf(w, "# HELP coffer_secure_delete_versions_total Versions and uploads whose data keys were purged from every metadata replica.\n"+
 		"# TYPE coffer_secure_delete_versions_total counter\ncoffer_secure_delete_versions_total %d\n", e.shred.versions.Load())
 	fmt.Fprintf(w, "# HELP coffer_secure_delete_bytes_total Plaintext bytes of the versions counted by coffer_secure_delete_versions_total.\n"+

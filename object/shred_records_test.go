@@ -279,3 +279,22 @@ func TestSecureOverwriteMode(t *testing.T) {
 		e.Close()
 	}
 }
+
+// TestMergeRanges coalesces overlapping purge ranges and falls back to one
+// covering span past purgeSpanLimit.
+func TestMergeRanges(t *testing.T) {
+	r := func(a, b string) metadata.KeyRange { return metadata.KeyRange{Start: []byte(a), End: []byte(b)} }
+	got := mergeRanges([]metadata.KeyRange{r("d", "f"), r("a", "c"), r("b", "e"), r("x", "y")})
+	if len(got) != 2 || string(got[0].Start) != "a" || string(got[0].End) != "f" || string(got[1].Start) != "x" {
+		t.Fatalf("merge: %q", got)
+	}
+	var many []metadata.KeyRange
+	for i := range purgeSpanLimit + 1 {
+		k := string(rune('A' + i))
+		many = append(many, r(k, k+"\x00"))
+	}
+	got = mergeRanges(many)
+	if len(got) != 1 || string(got[0].Start) != "A" || string(got[0].End) != string(rune('A'+purgeSpanLimit))+"\x00" {
+		t.Fatalf("span: %q", got)
+	}
+}
