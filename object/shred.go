@@ -149,7 +149,7 @@ func (e *Engine) deletionTarget(bucket string) (tenant string, overwrite bool) {
 		// The caller holds the bucket; a failed read only loses the
 		// bucket's opt-in, never the server's.
 		e.log.Warn("secure delete: reading bucket", "bucket", bucket, "err", err)
-		return unknownDigest, e.shred.overwrite
+		return "unknown", e.shred.overwrite
 	}
 	return tenantOr(brec.Tenant), e.overwrites(brec)
 }

@@ -298,3 +298,30 @@ func TestMergeRanges(t *testing.T) {
 		t.Fatalf("span: %q", got)
 	}
 }
+
+// BenchmarkSecureDelete measures removals plus the purge that ends their
+// shred window (per removal): -benchtime=2000x gives a realistic burst.
+func BenchmarkSecureDelete(b *testing.B) {
+	e := openEngine(b, drivePaths(b, 4))
+	defer e.Close()
+	e.MakeBucket(ctx, "bench", MakeBucketOptions{})
+	data := randBytes(1, 4096)
+	keys := make([]string, b.N)
+	for i := range keys {
+		keys[i] = "k" + hex.EncodeToString([]byte{byte(i >> 16), byte(i >> 8), byte(i)})
+		if _, err := e.PutObject(ctx, "bench", keys[i], bytes.NewReader(data), int64(len(data)), PutOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for _, k := range keys {
+		if _, err := e.DeleteObject(ctx, "bench", k, DeleteOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	start := time.Now()
+	if err := e.ShredNow(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(time.Since(start).Milliseconds()), "purge-ms")
+}
