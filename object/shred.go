@@ -282,19 +282,20 @@ func (e *Engine) chainStaged() error {
 	}
 }
 
-// purgeRanges returns the metadata key ranges that held r's sealed DEK.
+// purgeRanges returns the metadata key ranges that may hold r's sealed
+// DEK: the key's version records, its latest record, and its upload
+// records — an aborted upload's, and also those of completed uploads,
+// whose deleted U record held the same sealed key as the version made of
+// it.
 func purgeRanges(r admin.DeletionRecord) []metadata.KeyRange {
 	v := append(objPrefix(tagVersion, r.Bucket, r.Key), 0)
 	l := latestKey(r.Bucket, r.Key)
-	out := []metadata.KeyRange{
+	u := append(objPrefix(tagUpload, r.Bucket, r.Key), 0)
+	return []metadata.KeyRange{
 		{Start: v, End: prefixEnd(v)},
 		{Start: l, End: append(bytes.Clone(l), 0)},
+		{Start: u, End: prefixEnd(u)},
 	}
-	if r.UploadID != "" {
-		u := uploadKey(r.Bucket, r.Key, r.UploadID)
-		out = append(out, metadata.KeyRange{Start: u, End: append(bytes.Clone(u), 0)})
-	}
-	return out
 }
 
 // mergeRanges sorts and coalesces ranges; past purgeSpanLimit it returns

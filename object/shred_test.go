@@ -138,6 +138,22 @@ func TestSecureDeleteLeavesNoSealedDEK(t *testing.T) {
 		t.Fatal(err)
 	}
 	gone = append(gone, victim{"plain", "mp", "", upRec.Enc})
+	// A completed multipart version: its upload record, deleted at
+	// completion, held the same sealed key; it reaches a table first.
+	up2, err := e.NewMultipartUpload(ctx, "ver", "mpdone", PutOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flushAll(t, e)
+	pi, err := e.PutObjectPart(ctx, "ver", "mpdone", up2, 1, bytes.NewReader(body(1000, 10)), 1000, PartOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, err := e.CompleteMultipartUpload(ctx, "ver", "mpdone", up2, []CompletePart{{Number: 1, ETag: pi.ETag}}, CompleteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone = append(gone, victim{"ver", "mpdone", done.VersionID, record("ver", "mpdone", done.VersionID)})
 
 	var all [][]byte
 	for _, g := range gone {
@@ -151,7 +167,7 @@ func TestSecureDeleteLeavesNoSealedDEK(t *testing.T) {
 		}
 	}
 
-	for _, g := range gone[:3] {
+	for _, g := range append(gone[:3:3], gone[len(gone)-1]) {
 		if _, err := e.DeleteObject(ctx, g.bucket, g.key, DeleteOptions{VersionID: g.vid, Actor: "arn:test"}); err != nil {
 			t.Fatal(err)
 		}
