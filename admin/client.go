@@ -30,11 +30,33 @@ type Client struct {
 
 // do sends one signed request and decodes the JSON answer into out.
 func (c *Client) do(ctx context.Context, method, route string, query url.Values, in, out any) error {
+	resp, err := c.send(ctx, method, route, query, in)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return err
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return fmt.Errorf("admin: decoding answer: %w", err)
+	}
+	return nil
+}
+
+// send sends one signed request with in (when not nil) as its JSON body.
+// It returns the response of a 200 answer, whose body the caller closes;
+// any other status is returned as an *Error.
+func (c *Client) send(ctx context.Context, method, route string, query url.Values, in any) (*http.Response, error) {
 	var body []byte
 	if in != nil {
 		var err error
 		if body, err = json.Marshal(in); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	u := strings.TrimRight(c.Endpoint, "/") + Prefix + route
@@ -43,7 +65,7 @@ func (c *Client) do(ctx context.Context, method, route string, query url.Values,
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	sum := sha256.Sum256(body)
@@ -55,7 +77,7 @@ func (c *Client) do(ctx context.Context, method, route string, query url.Values,
 	}
 	creds := aws.Credentials{AccessKeyID: c.AccessKey, SecretAccessKey: c.SecretKey}
 	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hash, "s3", region, time.Now()); err != nil {
-		return err
+		return nil, err
 	}
 	hc := c.HTTP
 	if hc == nil {
@@ -63,36 +85,27 @@ func (c *Client) do(ctx context.Context, method, route string, query url.Values,
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return err
+		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
+		raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		if err != nil {
+			return nil, err
+		}
 		var blocked blockedBody
 		if json.Unmarshal(raw, &blocked) == nil && len(blocked.Blockers) > 0 {
-			return &offboard.BlockedError{Tenant: blocked.Tenant, Blockers: blocked.Blockers, Total: blocked.Total}
+			return nil, &offboard.BlockedError{Tenant: blocked.Tenant, Blockers: blocked.Blockers, Total: blocked.Total}
 		}
 		e := &Error{Status: resp.StatusCode}
 		if json.Unmarshal(raw, e) != nil || e.Code == "" {
-			// An S3-style XML error (e.g. from a server without the admin
-			// API) or something else: report the status.
 			e.Code, e.Message = http.StatusText(resp.StatusCode), strings.TrimSpace(string(raw))
 		}
-		return e
+		return nil, e
 	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("admin: decoding answer: %w", err)
-	}
-	return nil
+	return resp, nil
 }
 
-// WhoAmI returns the caller's identity.
 func (c *Client) WhoAmI(ctx context.Context) (WhoAmI, error) {
 	var w WhoAmI
 	return w, c.do(ctx, "GET", "whoami", nil, nil, &w)

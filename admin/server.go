@@ -143,6 +143,10 @@ func NewServer(km KeyManager, ids *iam.IAM, buckets BucketCounter, resolve Resol
 func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 	res, err := s.serve(ctx)
 	ctx.Response.Header.SetContentType("application/json")
+	if sb, ok := res.(streamBody); ok && err == nil {
+		s.stream(ctx, sb)
+		return
+	}
 	if err != nil {
 		var ae *Error
 		if !errors.As(err, &ae) {
@@ -383,6 +387,13 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) (any, error) {
 			}
 			return ra.SetLegalHold(c, bucket, lh.Key, lh.VersionID, lh.On, p.ARN())
 		}
+
+	case (strings.HasPrefix(route, "deletions/") || route == "buckets/secure-delete") && s.Compliance != nil:
+		dl, ok := s.Compliance.(DeletionLog)
+		if !ok {
+			break
+		}
+		return s.serveDeletions(c, dl, p, route, method, q, decode, rootOnly, scope, scopeBucket)
 
 	case strings.HasPrefix(route, "kms/"):
 		if err := rootOnly(); err != nil {

@@ -44,6 +44,8 @@ type PebbleOptions struct {
 type Pebble struct {
 	db   *pebble.DB
 	gate gate
+	fs   vfs.FS // the filesystem and directory of the database (Purge)
+	dir  string
 }
 
 var _ Store = (*Pebble)(nil)
@@ -68,6 +70,9 @@ func OpenPebble(dir string, opts PebbleOptions) (*Pebble, error) {
 		MaxOpenFiles:                pebbleMaxOpenFiles,
 		MaxConcurrentCompactions:    func() int { return 1 },
 		Logger:                      quietLogger{},
+		// Never recycle write-ahead logs: deleted values must not survive
+		// in a reused log's tail (see Purge).
+		Cleaner: newShredCleaner(pebble.DeleteCleaner{}.Clean),
 	}
 	if po.FS == nil {
 		po.FS = vfs.Default
@@ -85,7 +90,7 @@ func OpenPebble(dir string, opts PebbleOptions) (*Pebble, error) {
 	if err := syncDir(po.FS, po.FS.PathDir(dir)); err != nil {
 		return nil, errors.Join(fmt.Errorf("metadata: open pebble %s: %w", dir, err), db.Close())
 	}
-	return &Pebble{db: db}, nil
+	return &Pebble{db: db, fs: po.FS, dir: dir}, nil
 }
 
 // syncDir fsyncs a directory.

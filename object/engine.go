@@ -41,6 +41,9 @@ type Engine struct {
 	healCh chan string
 	gcCh   chan string
 
+	// shred is the secure-delete state (shred.go).
+	shred shredState
+
 	rewrap        rewrapState
 	rewrapRunning bool // guarded by rewrap.mu
 	rewrapAgain   bool // guarded by rewrap.mu
@@ -73,6 +76,11 @@ func Open(cfg Config) (*Engine, error) {
 		rewrap: rewrapState{jobs: map[string]*admin.RewrapStatus{}},
 	}
 	e.compress = newCompressPolicy(cfg.Compress)
+	e.shred.overwrite = cfg.SecureOverwrite
+	e.shred.interval = cfg.ShredInterval
+	if e.shred.interval <= 0 {
+		e.shred.interval = DefaultShredInterval
+	}
 	if e.inline == 0 {
 		e.inline = DefaultInlineLimit
 	}
@@ -129,9 +137,10 @@ func Open(cfg Config) (*Engine, error) {
 		meta.Close()
 		return nil, err
 	}
-	e.wg.Add(2)
+	e.wg.Add(3)
 	go e.healWorker()
 	go e.gcWorker()
+	go e.shredWorker()
 	// Finish any rotation a restart interrupted (a no-op when every data
 	// key is under its key's current version).
 	e.startRewrap()
@@ -171,10 +180,17 @@ func (e *Engine) recover() error {
 			return mapErr(err)
 		}
 	}
-	return e.scan([]byte{tagGarbage}, []byte{tagGarbage + 1}, func(k, _ []byte) error {
-		e.collect(string(k[1:]))
+	var garbage []string
+	if err := e.scan([]byte{tagGarbage}, []byte{tagGarbage + 1}, func(k, _ []byte) error {
+		garbage = append(garbage, string(k[1:]))
 		return nil
-	})
+	}); err != nil {
+		return err
+	}
+	for _, id := range garbage {
+		e.collect(id)
+	}
+	return nil
 }
 
 // queueHeal asks the heal worker to repair a shard set; it never blocks (a
@@ -261,9 +277,32 @@ func (e *Engine) gcWorker() {
 
 // collect deletes a garbage shard set and then its garbage record. The
 // record is only removed once the shards are gone, so a crash in between
-// repeats the delete at the next start.
+// repeats the delete at the next start. A garbage record that asks for it
+// has the shard files overwritten before they are unlinked.
 func (e *Engine) collect(id string) {
-	if err := e.set.Delete(id); err != nil {
+	raw, err := e.meta.Get(garbageKey(id))
+	if errors.Is(err, metadata.ErrNotFound) {
+		return // collected already
+	}
+	if err != nil {
+		e.log.Warn("reading garbage record", "data", id, "err", err)
+		return
+	}
+	var g garbageRecord
+	if len(raw) > 0 {
+		if err := jsonUnmarshal(raw, &g); err != nil {
+			e.log.Warn("garbage record unreadable, overwriting to be safe", "data", id, "err", err)
+			g.Overwrite = true
+		}
+	}
+	if g.Overwrite {
+		n, err := e.set.DeleteOverwrite(id)
+		e.shred.overwritten.Add(n)
+		if err != nil {
+			e.log.Warn("overwriting shards", "data", id, "err", err)
+			return
+		}
+	} else if err := e.set.Delete(id); err != nil {
 		e.log.Warn("deleting shards", "data", id, "err", err)
 		return
 	}

@@ -500,4 +500,12 @@ type Config struct {
 	// with O_DIRECT (the default where the file system supports it; see
 	// erasure/direct.go).
 	BufferedIO bool
+	// SecureOverwrite makes every bucket's deleted shard files be
+	// overwritten with random bytes and fsynced before they are unlinked
+	// (buckets may also opt in one by one).
+	SecureOverwrite bool
+	// ShredInterval bounds how long a removed version's sealed data key
+	// may survive in the metadata replicas' files (plus the purge's own
+	// duration); 0 means DefaultShredInterval.
+	ShredInterval time.Duration
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cofferstore/coffer/admin"
 	"github.com/cofferstore/coffer/crypto/kms"
 	"github.com/cofferstore/coffer/metadata"
 )
@@ -134,8 +135,7 @@ func (e *Engine) PutObjectPart(ctx context.Context, bucket, key, uploadID string
 	if raw, err := e.meta.Get(partKey(uploadID, n)); err == nil {
 		var old partRecord
 		if jsonUnmarshal(raw, &old) == nil && old.DataID != "" {
-			b.Delete(refKey(old.DataID))
-			b.Set(garbageKey(old.DataID), nil)
+			markGarbage(b, old.DataID, e.overwrites(brec))
 			garbage = append(garbage, old.DataID)
 		}
 	}
@@ -235,13 +235,13 @@ func (e *Engine) CompleteMultipartUpload(ctx context.Context, bucket, key, uploa
 		}
 	}
 	var garbage []string
+	_, overwrite := e.deletionTarget(bucket)
 	info, err := e.commitVersion(bucket, key, v, o.Lock, opts.IfNoneMatchStar, opts.IfMatch, func(b *metadata.Batch) {
 		b.Delete(uploadKey(bucket, key, uploadID))
 		for _, p := range stored {
 			b.Delete(partKey(uploadID, p.Number))
 			if !used[p.Number] && p.DataID != "" {
-				b.Delete(refKey(p.DataID))
-				b.Set(garbageKey(p.DataID), nil)
+				markGarbage(b, p.DataID, overwrite)
 				garbage = append(garbage, p.DataID)
 			}
 		}
@@ -266,15 +266,23 @@ func (e *Engine) AbortMultipartUpload(_ context.Context, bucket, key, uploadID s
 	}
 	b := metadata.NewBatch()
 	b.Delete(uploadKey(bucket, key, uploadID))
+	// The upload record holds the sealed data key of every part: aborting
+	// destroys it like a version removal, with a deletion record.
+	tenant, overwrite := e.deletionTarget(bucket)
 	var garbage []string
+	var size int64
 	for _, p := range stored {
 		b.Delete(partKey(uploadID, p.Number))
+		size += p.Size
 		if p.DataID != "" {
-			b.Delete(refKey(p.DataID))
-			b.Set(garbageKey(p.DataID), nil)
+			markGarbage(b, p.DataID, overwrite)
 			garbage = append(garbage, p.DataID)
 		}
 	}
+	e.stageDeletion(b, admin.DeletionRecord{
+		Tenant: tenant, Bucket: bucket, Key: key, UploadID: uploadID, Size: size,
+		SHA256: unknownDigest, Path: "AbortMultipartUpload", Method: method(overwrite, len(garbage) > 0),
+	})
 	if err := e.meta.Apply(b); err != nil {
 		return mapErr(err)
 	}

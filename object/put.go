@@ -218,6 +218,8 @@ func (e *Engine) PutObject(ctx context.Context, bucket, key string, r io.Reader,
 	v := e.newVersion(s, opts, enc)
 	if brec.ObjectLock {
 		v.Evidence = newEvidence(s.sha256, opts.ExpectMD5)
+	} else if s.sha256 != nil {
+		v.PayloadSHA256 = hex.EncodeToString(s.sha256)
 	}
 	info, err := e.commitVersion(bucket, key, v, opts.Lock, opts.IfNoneMatchStar, opts.IfMatch, nil)
 	if err != nil {
@@ -338,19 +340,28 @@ type removal struct {
 }
 
 // removeVersion adds the removal of version old to b: its record, null
-// index and references go, its shard sets become garbage. The caller MUST
-// have passed the retention check for old. It returns the garbage ids.
+// index and references go, its shard sets become garbage (overwritten
+// before unlink when the server or the bucket asks for it), and a version
+// that held data gets a staged deletion record in the same batch, so the
+// record exists if and only if the removal committed; the shred worker
+// then purges its sealed data key from every metadata replica (shred.go).
+// The caller MUST have passed the retention check for old. It returns the
+// garbage ids.
 func (e *Engine) removeVersion(b *metadata.Batch, bucket, key string, old *versionRecord, why removal) []string {
 	b.Delete(versionKey(bucket, key, old.VSort))
 	if old.Null {
 		b.Delete(nullKey(bucket, key))
 	}
+	if old.DeleteMarker {
+		return nil // no data, no data key: nothing to destroy or record
+	}
+	tenant, overwrite := e.deletionTarget(bucket)
 	var ids []string
 	for _, id := range old.dataIDs() {
-		b.Delete(refKey(id.id))
-		b.Set(garbageKey(id.id), nil)
+		markGarbage(b, id.id, overwrite)
 		ids = append(ids, id.id)
 	}
+	e.stageDeletion(b, versionDeletion(tenant, bucket, key, old, why, overwrite))
 	return ids
 }
 

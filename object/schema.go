@@ -26,7 +26,8 @@ import (
 //	U<bucket>\0<key>\0<uploadID>    multipart upload record (JSON)
 //	P<uploadID>\0<part:05d>         multipart part record (JSON)
 //	R<dataID>                       reference: which version (or upload) owns a shard set
-//	G<dataID>                       garbage: shard set to delete
+//	G<dataID>                       garbage: shard set to delete (value: garbageRecord JSON, or empty)
+//	W...                            deletion records (WORM, hash-chained) and the shred state (shred.go)
 //	K...                            the local KMS provider's tenant keys (sealed by the master key)
 //	Cclock                          the compliance clock (lock.Clock state)
 //
@@ -161,6 +162,11 @@ type versionRecord struct {
 	// Object Lock bucket (single-part and inline data; a multipart
 	// version's evidence is in its parts).
 	Evidence *evidence `json:"evid,omitempty"`
+	// PayloadSHA256 is the hex SHA-256 of the plaintext of a single-part
+	// version whose client signed the payload (computed anyway to verify
+	// the signature), for its deletion record; "" when unknown or when
+	// Evidence holds it.
+	PayloadSHA256 string `json:"psha,omitempty"`
 
 	data []byte // inline data (not in JSON)
 }
@@ -240,6 +246,9 @@ type bucketRecord struct {
 	// RetentionPolicy is the compliance officers' retention policy
 	// (Object Lock buckets only; see retentionpolicy.go).
 	RetentionPolicy *RetentionPolicy `json:"retention_policy,omitempty"`
+	// SecureDelete is the bucket's opt-in to overwriting shard files
+	// before they are unlinked (secure delete, shred.go).
+	SecureDelete bool `json:"secure_delete,omitempty"`
 }
 
 // refRecord says which version or upload owns a shard set.

@@ -314,6 +314,13 @@ func (o *Offboarder) Shred(ctx context.Context, tenant, actor string) (Certifica
 	if err != nil {
 		return Certificate{}, err
 	}
+	// The destroyed KEKs' sealed bytes MUST NOT survive in the replicas'
+	// log and table files: purge the KMS keyspace physically before the
+	// certificate says they are gone (an offline replica makes this fail;
+	// the offboarding then resumes later).
+	if err := o.purge(tableRange('K')); err != nil {
+		return Certificate{}, fmt.Errorf("offboard: purging destroyed keys from the metadata files: %w", err)
+	}
 	// Keys created after the plan (none can be: the tenant is frozen, but
 	// root may create keys for any tenant) are reported too.
 	for _, k := range destroyed {
@@ -347,8 +354,28 @@ func (o *Offboarder) Shred(ctx context.Context, tenant, actor string) (Certifica
 	if err := o.ids.DeleteTenant(tenant); err != nil {
 		return Certificate{}, err
 	}
+	if err := o.purge(tableRange('I')); err != nil {
+		o.log.Error("purging the tenant's identity records from the metadata files (retried by the next purge of this range)", "tenant", tenant, "err", err)
+	}
 	o.log.Warn("tenant offboarded", "tenant", tenant, "certificate", c.ID, "versions", c.Versions, "keys", len(c.Keys))
 	return c, nil
+}
+
+// Metadata ranges purged physically after an offboarding: the KMS keyspace
+// (tag 'K', object/schema.go) and the identity store (tag 'I').
+func tableRange(tag byte) metadata.KeyRange {
+	return metadata.KeyRange{Start: []byte{tag}, End: []byte{tag + 1}}
+}
+
+// purge erases the deleted values of r from every metadata replica's files
+// when the store can (metadata.Purger); stores that cannot (tests' memory
+// stores) keep nothing on disk.
+func (o *Offboarder) purge(r metadata.KeyRange) error {
+	p, ok := o.meta.(metadata.Purger)
+	if !ok {
+		return nil
+	}
+	return p.Purge([]metadata.KeyRange{r})
 }
 
 // DeleteEmpty deletes a tenant that owns no bucket without a certificate

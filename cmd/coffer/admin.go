@@ -64,7 +64,7 @@ Commands:
                         with 0 days removes the default)
   retention lock BUCKET lock the policy: from now on it may only be tightened
   legal-hold set|clear BUCKET KEY [--version ID]
-`
+` + deletionsUsage
 
 // runAdmin is `coffer admin …`.
 func runAdmin(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
@@ -107,6 +107,9 @@ func runAdmin(args []string, stdout, stderr io.Writer, getenv func(string) strin
 	if err != nil {
 		fmt.Fprintf(stderr, "coffer admin: %v\n", err)
 		return 2
+	}
+	if ok, code := runSecureDelete(c, rest, *asJSON, stdout, stderr); ok {
+		return code
 	}
 	timeout := time.Minute
 	if len(rest) >= 2 && rest[0] == "tenant" && rest[1] == "delete" {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // serverConfig is the parsed configuration of `coffer server`.
@@ -35,6 +36,11 @@ type serverConfig struct {
 	// BufferedIO writes shard files through the page cache instead of
 	// with O_DIRECT.
 	BufferedIO bool
+	// SecureOverwrite overwrites every deleted shard file before unlink;
+	// ShredInterval bounds how long a removed version's sealed data key
+	// survives in the metadata files (0: the object layer's default).
+	SecureOverwrite bool
+	ShredInterval   time.Duration
 	// MasterKey is the decoded master key (32 bytes) or nil when none was
 	// given. It is validated here; the object layer does not take it yet.
 	MasterKey []byte
@@ -100,6 +106,8 @@ func parseServerConfig(args []string, getenv func(string) string, output io.Writ
 	fs.BoolVar(&c.Compress, "compress", envBool("COFFER_COMPRESS"), "compress new objects of compressible content types at rest, before encryption (env COFFER_COMPRESS)")
 	fs.BoolVar(&c.BufferedIO, "buffered-io", envBool("COFFER_BUFFERED_IO"), "write shard files through the page cache instead of with O_DIRECT (env COFFER_BUFFERED_IO)")
 	compressTypes := fs.String("compress-types", getenv("COFFER_COMPRESS_TYPES"), "comma-separated Content-Type `prefixes` to compress; empty = text/ and common text formats such as application/json (env COFFER_COMPRESS_TYPES)")
+	fs.BoolVar(&c.SecureOverwrite, "secure-overwrite", envBool("COFFER_SECURE_OVERWRITE"), "overwrite deleted shard files with random bytes and fsync before unlinking them, in every bucket (env COFFER_SECURE_OVERWRITE)")
+	shredInterval := fs.String("shred-interval", envOr(getenv, "COFFER_SHRED_INTERVAL", "10s"), "longest `duration` a removed version's sealed data key may stay in metadata files before it is purged from every replica (env COFFER_SHRED_INTERVAL)")
 	masterKeyFile := fs.String("master-key-file", getenv("COFFER_MASTER_KEY_FILE"), "`file` holding the base64 master key (env COFFER_MASTER_KEY_FILE; COFFER_MASTER_KEY holds the key itself)")
 	if envErr != nil {
 		return nil, envErr
@@ -108,6 +116,11 @@ func parseServerConfig(args []string, getenv func(string) string, output io.Writ
 		return nil, err
 	}
 	c.Parity = *parity
+	d, err := time.ParseDuration(*shredInterval)
+	if err != nil || d <= 0 || d > 24*time.Hour {
+		return nil, fmt.Errorf("--shred-interval %q: want a duration above 0 and at most 24h", *shredInterval)
+	}
+	c.ShredInterval = d
 	for _, t := range strings.Split(*compressTypes, ",") {
 		if t = strings.TrimSpace(t); t != "" {
 			c.CompressTypes = append(c.CompressTypes, t)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -225,5 +226,25 @@ func TestPprofAddressLoopbackOnly(t *testing.T) {
 	c, err := parseServerConfig(nil, env(map[string]string{"COFFER_PPROF_ADDRESS": "127.0.0.1:6060"}), &bytes.Buffer{})
 	if err != nil || c.PprofAddress != "127.0.0.1:6060" {
 		t.Fatalf("env: %v %q", err, c.PprofAddress)
+	}
+}
+
+func TestSecureDeleteFlags(t *testing.T) {
+	c, err := parseServerConfig(nil, env(nil), &bytes.Buffer{})
+	if err != nil || c.SecureOverwrite || c.ShredInterval != 10*time.Second {
+		t.Fatalf("defaults: %v %v %v", err, c.SecureOverwrite, c.ShredInterval)
+	}
+	c, err = parseServerConfig(nil, env(map[string]string{"COFFER_SECURE_OVERWRITE": "true", "COFFER_SHRED_INTERVAL": "1m"}), &bytes.Buffer{})
+	if err != nil || !c.SecureOverwrite || c.ShredInterval != time.Minute {
+		t.Fatalf("env: %v %v %v", err, c.SecureOverwrite, c.ShredInterval)
+	}
+	c, err = parseServerConfig([]string{"--secure-overwrite=false", "--shred-interval", "2s"}, env(map[string]string{"COFFER_SECURE_OVERWRITE": "true"}), &bytes.Buffer{})
+	if err != nil || c.SecureOverwrite || c.ShredInterval != 2*time.Second {
+		t.Fatalf("flags beat env: %v %v %v", err, c.SecureOverwrite, c.ShredInterval)
+	}
+	for _, bad := range []string{"0s", "-1s", "25h", "soon"} {
+		if _, err := parseServerConfig([]string{"--shred-interval", bad}, env(nil), &bytes.Buffer{}); err == nil {
+			t.Errorf("--shred-interval %s accepted", bad)
+		}
 	}
 }

@@ -76,7 +76,8 @@ func serve(cfg *serverConfig, log *slog.Logger, stdout io.Writer, getenv func(st
 		}
 	}
 	layer, err := object.Open(object.Config{Drives: cfg.Drives, Parity: cfg.Parity, InlineLimit: cfg.InlineLimit, Logger: log, MasterKey: master,
-		Compress:   object.CompressConfig{Enabled: cfg.Compress, ContentTypes: cfg.CompressTypes},
+		Compress:        object.CompressConfig{Enabled: cfg.Compress, ContentTypes: cfg.CompressTypes},
+		SecureOverwrite: cfg.SecureOverwrite, ShredInterval: cfg.ShredInterval,
 		BufferedIO: cfg.BufferedIO})
 	if err != nil {
 		return fmt.Errorf("open drives: %w", err)
@@ -120,6 +121,7 @@ func serve(cfg *serverConfig, log *slog.Logger, stdout io.Writer, getenv func(st
 		Logger:            log,
 		AllowInsecureSSEC: cfg.Insecure,
 		Mounts:            []s3api.Mount{{Prefix: admin.Prefix, Handler: adm.Handle}},
+		Metrics:           []s3api.MetricsSource{layer.SecureDeleteMetrics()},
 	})
 
 	if cfg.PprofAddress != "" {
