@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -142,6 +144,31 @@ func TestShredCleanTenant(t *testing.T) {
 	if err != nil || len(keysBefore) == 0 {
 		t.Fatalf("acme keys = %v, %v", keysBefore, err)
 	}
+	// The sealed KEK records as stored: after the shred no file of any
+	// drive may hold them (the offboarding purges the replicas' logs and
+	// tables, not only their view).
+	var sealedKEKs [][]byte
+	it, err := v.e.Metadata().NewIter([]byte("Kacme\x00"), []byte("Kacme\x01"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ok := it.First(); ok; ok = it.Next() {
+		if len(it.Value()) >= 32 {
+			sealedKEKs = append(sealedKEKs, bytes.Clone(it.Value()))
+		}
+	}
+	it.Close()
+	if len(sealedKEKs) == 0 {
+		t.Fatal("no sealed KEK record found to look for")
+	}
+	// Flush the memtables (by purging an unrelated range) so the KEK
+	// records sit in tables, as they do on a server that ran for a while.
+	if err := v.e.Metadata().(metadata.Purger).Purge([]metadata.KeyRange{{Start: []byte("Z"), End: []byte("Z\x00")}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := countInFiles(t, v.drives, sealedKEKs); n == 0 {
+		t.Fatal("positive control: the sealed KEKs are not in the drive files before the shred")
+	}
 	cert, err := v.off.Shred(ctx, "acme", "admin:test")
 	if err != nil {
 		t.Fatal(err)
@@ -191,8 +218,12 @@ func TestShredCleanTenant(t *testing.T) {
 	if err != nil || again.ID != cert.ID {
 		t.Errorf("re-run = %v, %v; want the same certificate", again.ID, err)
 	}
-	// Every metadata replica has lost the tenant's KEK records.
+	// Every metadata replica has lost the tenant's KEK records, in its
+	// view and in its files.
 	v.e.Close()
+	if n := countInFiles(t, v.drives, sealedKEKs); n != 0 {
+		t.Errorf("%d files still hold a sealed KEK of the shredded tenant", n)
+	}
 	for _, d := range v.drives {
 		p, err := metadata.OpenPebble(filepath.Join(d, "meta"), metadata.PebbleOptions{})
 		if err != nil {
@@ -208,6 +239,35 @@ func TestShredCleanTenant(t *testing.T) {
 		it.Close()
 		p.Close()
 	}
+}
+
+// countInFiles returns the number of files under roots holding any of
+// needles.
+func countInFiles(t *testing.T, roots []string, needles [][]byte) int {
+	t.Helper()
+	n := 0
+	for _, r := range roots {
+		err := filepath.WalkDir(r, func(p string, de fs.DirEntry, err error) error {
+			if err != nil || de.IsDir() {
+				return err
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			for _, nd := range needles {
+				if bytes.Contains(b, nd) {
+					n++
+					break
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return n
 }
 
 // TestShredResumes: a shred that fails after freezing the tenant leaves
