@@ -41,6 +41,9 @@ type Engine struct {
 	healCh chan string
 	gcCh   chan string
 
+	// lc is the lifecycle scheduler's state (lifecycle.go).
+	lc *lcState
+
 	rewrap        rewrapState
 	rewrapRunning bool // guarded by rewrap.mu
 	rewrapAgain   bool // guarded by rewrap.mu
@@ -71,6 +74,7 @@ func Open(cfg Config) (*Engine, error) {
 		gcCh:   make(chan string, 1024),
 		stop:   make(chan struct{}),
 		rewrap: rewrapState{jobs: map[string]*admin.RewrapStatus{}},
+		lc:     &lcState{opts: cfg.Lifecycle.withDefaults(), kick: make(chan struct{}, 1), skipped: map[string]int64{}},
 	}
 	e.compress = newCompressPolicy(cfg.Compress)
 	if e.inline == 0 {
@@ -125,9 +129,15 @@ func Open(cfg Config) (*Engine, error) {
 		meta.Close()
 		return nil, err
 	}
+	if err := e.migrateLifecycleIndexes(); err != nil {
+		e.kms.Close()
+		meta.Close()
+		return nil, fmt.Errorf("object: building lifecycle indexes: %w", err)
+	}
 	e.wg.Add(2)
 	go e.healWorker()
 	go e.gcWorker()
+	e.startLifecycle()
 	// Finish any rotation a restart interrupted (a no-op when every data
 	// key is under its key's current version).
 	e.startRewrap()
@@ -287,6 +297,10 @@ func (e *Engine) Close() error {
 	e.once.Do(func() {
 		close(e.stop)
 		e.wg.Wait()
+		// A lifecycle run started through the admin API sees stop between
+		// two items; wait for it, and let none start after.
+		e.lc.run.Lock()
+		defer e.lc.run.Unlock()
 		if perr := e.clock.Persist(); perr != nil {
 			e.log.Error("persisting the compliance clock", "err", perr)
 		}

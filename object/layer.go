@@ -496,4 +496,6 @@ type Config struct {
 	// Compress selects the writes compressed at rest; the zero value
 	// compresses nothing.
 	Compress CompressConfig
+	// Lifecycle configures the lifecycle scheduler (zero: defaults).
+	Lifecycle LifecycleOptions
 }

@@ -51,6 +51,7 @@ func (e *Engine) NewMultipartUpload(ctx context.Context, bucket, key string, opt
 		Compress: e.compress.wants(-1, opts.ContentType, opts.ContentEncoding)}
 	b := metadata.NewBatch()
 	b.Set(uploadKey(bucket, key, id), mustJSON(rec))
+	b.Set(uploadAgeKey(&rec), nil) // lifecycle upload index (lcindex.go)
 	if err := e.meta.Apply(b); err != nil {
 		return "", mapErr(err)
 	}
@@ -230,6 +231,7 @@ func (e *Engine) CompleteMultipartUpload(_ context.Context, bucket, key, uploadI
 	var garbage []string
 	info, err := e.commitVersion(bucket, key, v, o.Lock, opts.IfNoneMatchStar, opts.IfMatch, func(b *metadata.Batch) {
 		b.Delete(uploadKey(bucket, key, uploadID))
+		b.Delete(uploadAgeKey(up))
 		for _, p := range stored {
 			b.Delete(partKey(uploadID, p.Number))
 			if !used[p.Number] && p.DataID != "" {
@@ -250,7 +252,16 @@ func (e *Engine) CompleteMultipartUpload(_ context.Context, bucket, key, uploadI
 func (e *Engine) AbortMultipartUpload(_ context.Context, bucket, key, uploadID string) error {
 	unlock := e.lockKey(bucket, key)
 	defer unlock()
-	if _, err := e.upload(bucket, key, uploadID); err != nil {
+	return e.abortUpload(bucket, key, uploadID, nil)
+}
+
+// abortUpload removes an upload, its parts and its index entry in one
+// batch (extra, when set, adds to it: the lifecycle scheduler's cursor) and
+// queues the parts' shards as garbage. The caller holds the key lock. It is
+// the one path that aborts uploads, for clients and for lifecycle alike.
+func (e *Engine) abortUpload(bucket, key, uploadID string, extra func(*metadata.Batch)) error {
+	up, err := e.upload(bucket, key, uploadID)
+	if err != nil {
 		return err
 	}
 	stored, err := e.parts(uploadID)
@@ -259,6 +270,10 @@ func (e *Engine) AbortMultipartUpload(_ context.Context, bucket, key, uploadID s
 	}
 	b := metadata.NewBatch()
 	b.Delete(uploadKey(bucket, key, uploadID))
+	b.Delete(uploadAgeKey(up))
+	if extra != nil {
+		extra(b)
+	}
 	var garbage []string
 	for _, p := range stored {
 		b.Delete(partKey(uploadID, p.Number))
