@@ -20,7 +20,7 @@ type lcClock struct {
 	t  time.Time
 }
 
-func (c *lcClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *lcClock) now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *lcClock) set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 // lcEngine opens an engine on drives with background runs off, a 1-second
