@@ -2,7 +2,10 @@ package admin
 
 import (
 	"context"
+	"net/http"
 	"time"
+
+	"github.com/cofferstore/coffer/iam"
 )
 
 // LifecycleItem is one thing a lifecycle run did (or, in a preview, would
@@ -104,4 +107,44 @@ func (c *Client) LifecycleStatus(ctx context.Context) (LifecycleStatus, error) {
 type lifecycleRunRequest struct {
 	Bucket string `json:"bucket"`
 	Wait   bool   `json:"wait"`
+}
+
+// serveLifecycle serves lifecycle/preview (GET ?bucket=), lifecycle/run
+// (POST {bucket, wait}) and lifecycle/status (GET). Root may name any
+// bucket or none (run: every bucket); a tenant administrator only its own
+// tenant's buckets, and its status lists only those.
+func (s *Server) serveLifecycle(c context.Context, p iam.Principal, route, method, bucket string,
+	decode func(any) error, scopeBucket func(string) error) (any, error) {
+	switch {
+	case route == "lifecycle/preview" && method == "GET":
+		if err := scopeBucket(bucket); err != nil {
+			return nil, err
+		}
+		return s.Lifecycle.LifecyclePreview(c, bucket)
+	case route == "lifecycle/run" && method == "POST":
+		var in lifecycleRunRequest
+		if err := decode(&in); err != nil {
+			return nil, err
+		}
+		if in.Bucket != "" || !p.Root {
+			if err := scopeBucket(in.Bucket); err != nil {
+				return nil, err
+			}
+		}
+		return s.Lifecycle.LifecycleRun(c, in.Bucket, in.Wait)
+	case route == "lifecycle/status" && method == "GET":
+		st, err := s.Lifecycle.LifecycleStatus(c)
+		if err != nil || p.Root {
+			return st, err
+		}
+		mine := st.Rules[:0]
+		for _, r := range st.Rules {
+			if owner, err := s.Compliance.BucketTenant(c, r.Bucket); err == nil && owner == p.Tenant {
+				mine = append(mine, r)
+			}
+		}
+		st.Rules = mine
+		return st, nil
+	}
+	return nil, &Error{http.StatusNotFound, "NoSuchEndpoint", "unknown admin endpoint " + method + " " + route}
 }

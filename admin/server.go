@@ -115,6 +115,9 @@ type Server struct {
 	// Compliance serves verify and the retention report (nil: those
 	// endpoints answer 404).
 	Compliance Compliance
+	// Lifecycle serves the lifecycle preview, run and status endpoints
+	// (nil: they answer 404). Bucket scoping needs Compliance.
+	Lifecycle Lifecycle
 	// PolicyValidator checks identity policy documents before they are
 	// stored (default: well-formed JSON with a Statement); the server sets
 	// the full policy parser.
@@ -372,6 +375,9 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) (any, error) {
 			}
 			return ra.SetLegalHold(c, bucket, lh.Key, lh.VersionID, lh.On, p.ARN())
 		}
+
+	case strings.HasPrefix(route, "lifecycle/") && s.Lifecycle != nil && s.Compliance != nil:
+		return s.serveLifecycle(c, p, route, method, q("bucket"), decode, scopeBucket)
 
 	case strings.HasPrefix(route, "kms/"):
 		if err := rootOnly(); err != nil {

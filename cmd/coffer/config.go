@@ -11,6 +11,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/cofferstore/coffer/object"
 )
 
 // serverConfig is the parsed configuration of `coffer server`.
@@ -32,6 +35,15 @@ type serverConfig struct {
 	// object layer's default list).
 	Compress      bool
 	CompressTypes []string
+	// LifecycleInterval is the time between background lifecycle runs
+	// (0: the default; negative: only runs asked for by `admin lifecycle
+	// run`).
+	LifecycleInterval time.Duration
+	// LifecycleRate bounds lifecycle actions per second (0: the default).
+	LifecycleRate int64
+	// LifecycleDaySeconds is the length of a lifecycle day in seconds:
+	// 86400 in production; smaller values are for tests only.
+	LifecycleDaySeconds int64
 	// MasterKey is the decoded master key (32 bytes) or nil when none was
 	// given. It is validated here; the object layer does not take it yet.
 	MasterKey []byte
@@ -96,6 +108,9 @@ func parseServerConfig(args []string, getenv func(string) string, output io.Writ
 	fs.Int64Var(&c.InlineLimit, "inline-limit", envInt("COFFER_INLINE_LIMIT", 0), "largest object stored inline in metadata, in bytes; 0 = default 128 KiB, <0 disables (env COFFER_INLINE_LIMIT)")
 	fs.BoolVar(&c.Compress, "compress", envBool("COFFER_COMPRESS"), "compress new objects of compressible content types at rest, before encryption (env COFFER_COMPRESS)")
 	compressTypes := fs.String("compress-types", getenv("COFFER_COMPRESS_TYPES"), "comma-separated Content-Type `prefixes` to compress; empty = text/ and common text formats such as application/json (env COFFER_COMPRESS_TYPES)")
+	lcInterval := fs.String("lifecycle-interval", envOr(getenv, "COFFER_LIFECYCLE_INTERVAL", "10m"), "`DURATION` between background lifecycle runs; 0 or negative: runs only on `coffer admin lifecycle run` (env COFFER_LIFECYCLE_INTERVAL)")
+	fs.Int64Var(&c.LifecycleRate, "lifecycle-rate", envInt("COFFER_LIFECYCLE_RATE", 100), "lifecycle actions (expirations, aborts) per second at most (env COFFER_LIFECYCLE_RATE)")
+	fs.Int64Var(&c.LifecycleDaySeconds, "lifecycle-day-seconds", envInt("COFFER_LIFECYCLE_DAY_SECONDS", 86400), "TEST ONLY: length of a lifecycle day in seconds; scales every Days value and the rounding of due times (env COFFER_LIFECYCLE_DAY_SECONDS)")
 	masterKeyFile := fs.String("master-key-file", getenv("COFFER_MASTER_KEY_FILE"), "`file` holding the base64 master key (env COFFER_MASTER_KEY_FILE; COFFER_MASTER_KEY holds the key itself)")
 	if envErr != nil {
 		return nil, envErr
@@ -104,6 +119,19 @@ func parseServerConfig(args []string, getenv func(string) string, output io.Writ
 		return nil, err
 	}
 	c.Parity = *parity
+	d, err := time.ParseDuration(*lcInterval)
+	if err != nil {
+		return nil, fmt.Errorf("--lifecycle-interval %q: %v", *lcInterval, err)
+	}
+	if c.LifecycleInterval = d; d <= 0 {
+		c.LifecycleInterval = -1
+	}
+	if c.LifecycleRate <= 0 {
+		return nil, fmt.Errorf("--lifecycle-rate %d: must be positive", c.LifecycleRate)
+	}
+	if c.LifecycleDaySeconds <= 0 {
+		return nil, fmt.Errorf("--lifecycle-day-seconds %d: must be positive", c.LifecycleDaySeconds)
+	}
 	for _, t := range strings.Split(*compressTypes, ",") {
 		if t = strings.TrimSpace(t); t != "" {
 			c.CompressTypes = append(c.CompressTypes, t)
@@ -184,4 +212,13 @@ func loadMasterKey(env, file string) ([]byte, error) {
 		return nil, errors.New("master key must be base64 of exactly 32 bytes")
 	}
 	return k, nil
+}
+
+// lifecycleOptions returns the object layer's lifecycle scheduler options.
+func (c *serverConfig) lifecycleOptions() object.LifecycleOptions {
+	return object.LifecycleOptions{
+		Interval: c.LifecycleInterval,
+		Rate:     float64(c.LifecycleRate),
+		Day:      time.Duration(c.LifecycleDaySeconds) * time.Second,
+	}
 }

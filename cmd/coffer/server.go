@@ -75,7 +75,8 @@ func serve(cfg *serverConfig, log *slog.Logger, stdout io.Writer, getenv func(st
 		}
 	}
 	layer, err := object.Open(object.Config{Drives: cfg.Drives, Parity: cfg.Parity, InlineLimit: cfg.InlineLimit, Logger: log, MasterKey: master,
-		Compress: object.CompressConfig{Enabled: cfg.Compress, ContentTypes: cfg.CompressTypes}})
+		Compress:  object.CompressConfig{Enabled: cfg.Compress, ContentTypes: cfg.CompressTypes},
+		Lifecycle: cfg.lifecycleOptions()})
 	if err != nil {
 		return fmt.Errorf("open drives: %w", err)
 	}
@@ -92,6 +93,7 @@ func serve(cfg *serverConfig, log *slog.Logger, stdout io.Writer, getenv func(st
 	adm := admin.NewServer(layer, ids, layer.TenantBuckets, resolve, cfg.Region, log)
 	adm.Clock = layer.ClockStatus
 	adm.Compliance = layer
+	adm.Lifecycle = layer
 	adm.PolicyValidator = func(doc []byte) error {
 		_, err := policy.ParseIdentity(doc)
 		return err
@@ -106,6 +108,8 @@ func serve(cfg *serverConfig, log *slog.Logger, stdout io.Writer, getenv func(st
 		Logger:            log,
 		AllowInsecureSSEC: cfg.Insecure,
 		Mounts:            []s3api.Mount{{Prefix: admin.Prefix, Handler: adm.Handle}},
+		LifecycleDay:      cfg.lifecycleOptions().Day,
+		Metrics:           []s3api.MetricsSource{layer.LifecycleMetrics()},
 	})
 
 	if cfg.PprofAddress != "" {
