@@ -559,6 +559,7 @@ func (r *lcRun) item(rule *lifecycle.Rule, kind string, ik []byte, cur *lcCursor
 		return mapErr(err)
 	}
 	e.queueGC(garbage)
+	r.audit(it)
 	e.lc.count(func(s *lcState) {
 		s.expired++
 		if victim != nil {
@@ -624,6 +625,7 @@ func (r *lcRun) removeMarker(rule *lifecycle.Rule, key string, m *versionRecord)
 		return mapErr(err)
 	}
 	e.queueGC(garbage)
+	r.audit(it)
 	r.rep.Items = append(r.rep.Items, it)
 	r.rep.Done++
 	e.lc.count(func(s *lcState) { s.expired++ })
@@ -664,6 +666,7 @@ func (r *lcRun) upload(rule *lifecycle.Rule, ik []byte, ent indexEntry, cur *lcC
 		cur.Aborted--
 		return err
 	}
+	r.audit(r.rep.Items[len(r.rep.Items)-1])
 	e.lc.count(func(s *lcState) { s.aborted++ })
 	return nil
 }
@@ -701,8 +704,21 @@ func (r *lcRun) skip(rule *lifecycle.Rule, kind string, ik []byte, cur *lcCursor
 		cur.Skipped--
 		return mapErr(err)
 	}
+	r.audit(it)
 	r.e.lc.count(func(s *lcState) { s.skipped[reason]++ })
 	return nil
+}
+
+// audit logs one action or first skip of a real run as the system actor
+// "lifecycle" with the rule id (the removal itself also carries them to
+// removeVersion for the deletion record).
+func (r *lcRun) audit(it admin.LifecycleItem) {
+	msg := "lifecycle action"
+	if it.Skipped != "" {
+		msg = "lifecycle skipped"
+	}
+	r.e.log.Info(msg, "actor", "lifecycle", "rule", it.Rule, "action", it.Action, "bucket", it.Bucket, "key", it.Key,
+		"version", it.VersionID, "upload", it.UploadID, "size", it.Size, "reason", it.Skipped)
 }
 
 func (s *lcState) count(f func(*lcState)) {

@@ -415,3 +415,43 @@ func newBatchDeleting(t *testing.T, e *Engine, prefixes ...[]byte) *metadata.Bat
 	}
 	return b
 }
+
+// TestLifecycleOverdue: items due longer than the SLA that no run took
+// raise the overdue count; a run brings it back to 0.
+func TestLifecycleOverdue(t *testing.T) {
+	clk := &lcClock{t: time.Unix(1_700_000_000, 0).UTC()}
+	e := lcEngine(t, drivePaths(t, 4), 1000, clk)
+	defer e.Close()
+	t0 := clk.now()
+	if err := e.MakeBucket(ctx, "lc-o", MakeBucketOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"a", "b", "c"} {
+		mustPut(t, e, "lc-o", k, []byte(k))
+	}
+	setLifecycle(t, e, "lc-o", `<Rule><ID>r</ID><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule>`)
+	// Due (t0+1 day, rounded up) but not yet past the one-day SLA.
+	clk.set(t0.Add(1900 * time.Millisecond))
+	if n, err := e.lifecycleOverdue(ctx); err != nil || n != 0 {
+		t.Fatalf("overdue within SLA = %d (%v)", n, err)
+	}
+	// No run for more than the SLA: all three are overdue.
+	clk.set(t0.Add(4 * time.Second))
+	if n, err := e.lifecycleOverdue(ctx); err != nil || n != 3 {
+		t.Fatalf("overdue after SLA = %d (%v), want 3", n, err)
+	}
+	if st := ruleStatus(t, e, "lc-o", "r", kindCurrent); st.Overdue != 3 {
+		t.Fatalf("status overdue %d", st.Overdue)
+	}
+	if _, err := e.LifecycleRun(ctx, "lc-o", true); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := e.lifecycleOverdue(ctx); n != 0 {
+		t.Fatalf("overdue after run = %d", n)
+	}
+	var m bytes.Buffer
+	e.LifecycleMetrics().WriteMetrics(&m)
+	if !strings.Contains(m.String(), "coffer_lifecycle_overdue_items 0\n") {
+		t.Fatalf("metrics:\n%s", m.String())
+	}
+}
