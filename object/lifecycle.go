@@ -476,6 +476,9 @@ func (r *lcRun) item(rule *lifecycle.Rule, kind string, ik []byte, cur *lcCursor
 	want := map[string]lifecycle.Action{kindCurrent: lifecycle.ExpireCurrent, kindNoncurrent: lifecycle.ExpireNoncurrent,
 		kindMarker: lifecycle.ExpireDeleteMarker}[kind]
 	if d.Action != want || d.Due.After(r.now) {
+		if r.waiting(rule, kind, lv) {
+			return r.deferItem(rule, kind, ik, fromPending)
+		}
 		return r.forget(rule, kind, ik, cur, fromPending, false)
 	}
 	it := admin.LifecycleItem{Bucket: r.bucket, Key: ent.key, VersionID: v.versionID(), Action: want.String(), Rule: rule.ID, Size: v.Size}
@@ -528,8 +531,12 @@ func (r *lcRun) item(rule *lifecycle.Rule, kind string, ik []byte, cur *lcCursor
 	if want == lifecycle.ExpireCurrent && r.brec.Versioning != "" {
 		m := &versionRecord{VSort: newVSort(r.e.now()), DeleteMarker: true, Owner: r.brec.Owner}
 		m.ModTime = vsortTime(m.VSort)
-		if victim != nil {
-			garbage = e.removeVersion(b, r.bucket, ent.key, victim, why)
+		if r.brec.Versioning == VersioningSuspended {
+			// As DeleteObject: a null delete marker, replacing the null
+			// version if there is one.
+			if victim != nil {
+				garbage = e.removeVersion(b, r.bucket, ent.key, victim, why)
+			}
 			m.Null = true
 			b.Set(nullKey(r.bucket, ent.key), m.VSort)
 		}
@@ -684,6 +691,37 @@ func (r *lcRun) forget(rule *lifecycle.Rule, kind string, ik []byte, cur *lcCurs
 	if drop {
 		b.Delete(ik)
 	}
+	return mapErr(r.e.meta.Apply(b))
+}
+
+// waiting reports whether an index entry the rule passes now may become
+// due later without a new index entry: a noncurrent version kept only by
+// NewerNoncurrentVersions (newer versions will push it out), or a delete
+// marker that still has other versions (they may go). Such entries wait in
+// the pending list instead of being passed for good.
+func (r *lcRun) waiting(rule *lifecycle.Rule, kind string, v lifecycle.Version) bool {
+	switch kind {
+	case kindNoncurrent:
+		n := rule.NoncurrentVersionExpiration.NewerNoncurrentVersions
+		size, tags := v.Size, v.Tags
+		if v.DeleteMarker {
+			size, tags = 0, nil
+		}
+		return !v.IsLatest && n != nil && v.NewerNoncurrent < *n && rule.Matches(v.Key, size, tags)
+	case kindMarker:
+		return v.IsLatest && v.DeleteMarker && v.OtherVersions > 0 && rule.Matches(v.Key, 0, nil)
+	}
+	return false
+}
+
+// deferItem records an entry that is not due yet but may become due (see
+// waiting) for the next runs; it is neither reported nor counted.
+func (r *lcRun) deferItem(rule *lifecycle.Rule, kind string, ik []byte, fromPending bool) error {
+	if r.dry || fromPending {
+		return nil
+	}
+	b := metadata.NewBatch()
+	b.Set(append(pendingPrefix(r.bucket, rule.ID, kind), ik...), mustJSON(lcPending{Reason: "waiting"}))
 	return mapErr(r.e.meta.Apply(b))
 }
 

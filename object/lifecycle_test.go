@@ -455,3 +455,50 @@ func TestLifecycleOverdue(t *testing.T) {
 		t.Fatalf("metrics:\n%s", m.String())
 	}
 }
+
+// TestLifecycleWaitingItems: a version kept by NewerNoncurrentVersions and
+// a delete marker that still has versions are expired later, once newer
+// versions push the one out and the other's versions are gone by a client.
+func TestLifecycleWaitingItems(t *testing.T) {
+	clk := &lcClock{t: time.Unix(1_700_000_000, 0).UTC()}
+	e := lcEngine(t, drivePaths(t, 4), 1000, clk)
+	defer e.Close()
+	t0 := clk.now()
+	if err := e.MakeBucket(ctx, "lc-w", MakeBucketOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.SetBucketVersioning(ctx, "lc-w", VersioningEnabled); err != nil {
+		t.Fatal(err)
+	}
+	mustPut(t, e, "lc-w", "k", []byte("1"))
+	clk.set(t0.Add(10 * time.Millisecond))
+	mustPut(t, e, "lc-w", "k", []byte("2"))
+	clk.set(t0.Add(20 * time.Millisecond))
+	old := mustPut(t, e, "lc-w", "m", []byte("x"))
+	if _, err := e.DeleteObject(ctx, "lc-w", "m", DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	setLifecycle(t, e, "lc-w", `<Rule><ID>keep1</ID><Status>Enabled</Status><Filter><Prefix>k</Prefix></Filter><NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays><NewerNoncurrentVersions>1</NewerNoncurrentVersions></NoncurrentVersionExpiration></Rule>
+<Rule><ID>dm</ID><Status>Enabled</Status><Filter><Prefix>m</Prefix></Filter><Expiration><ExpiredObjectDeleteMarker>true</ExpiredObjectDeleteMarker></Expiration></Rule>`)
+	clk.set(t0.Add(3 * time.Second))
+	if rep := previewThenRun(t, e, "lc-w"); rep.Done != 0 {
+		t.Fatalf("first run: %s", itemSummary(rep))
+	}
+	// A third version pushes "1" beyond the one kept; the client removes
+	// the marker's only other version.
+	mustPut(t, e, "lc-w", "k", []byte("3"))
+	if _, err := e.DeleteObject(ctx, "lc-w", "m", DeleteOptions{VersionID: old.VersionID}); err != nil {
+		t.Fatal(err)
+	}
+	clk.set(t0.Add(6 * time.Second))
+	rep := previewThenRun(t, e, "lc-w")
+	if got, want := itemSummary(rep), "k:NoncurrentVersionExpiration:keep1 m:ExpiredObjectDeleteMarker:dm"; got != want {
+		t.Fatalf("second run %q, want %q", got, want)
+	}
+	if n := len(versionsOf(t, e, "lc-w", "k")); n != 2 {
+		t.Fatalf("k has %d versions, want 2", n)
+	}
+	if n := len(versionsOf(t, e, "lc-w", "m")); n != 0 {
+		t.Fatalf("m has %d versions, want 0", n)
+	}
+}
