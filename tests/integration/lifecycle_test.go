@@ -115,6 +115,20 @@ func TestLifecycle(t *testing.T) {
 		t.Fatalf("no status for the rule: %+v", st)
 	}
 
+	// A tenant administrator sees neither root's bucket nor its rules.
+	ta := createTenant(t, s, "lcten")
+	var none admin.LifecycleReport
+	if err := adminCLI(t, s, ta.AccessKey, ta.Secret, &none, "lifecycle", "preview", bucket); err == nil || !strings.Contains(err.Error(), "NotFound") {
+		t.Fatalf("tenant admin preview of root's bucket: %v", err)
+	}
+	if err := adminCLI(t, s, ta.AccessKey, ta.Secret, &none, "lifecycle", "run", bucket, "--wait"); err == nil || !strings.Contains(err.Error(), "NotFound") {
+		t.Fatalf("tenant admin run of root's bucket: %v", err)
+	}
+	var tst admin.LifecycleStatus
+	if err := adminCLI(t, s, ta.AccessKey, ta.Secret, &tst, "lifecycle", "status"); err != nil || len(tst.Rules) != 0 {
+		t.Fatalf("tenant admin status: %+v %v", tst, err)
+	}
+
 	resp, err := http.Get(s.Endpoint + "/metrics")
 	if err != nil {
 		t.Fatal(err)
