@@ -475,6 +475,7 @@ func TestLifecycleWaitingItems(t *testing.T) {
 	mustPut(t, e, "lc-w", "k", []byte("2"))
 	clk.set(t0.Add(20 * time.Millisecond))
 	old := mustPut(t, e, "lc-w", "m", []byte("x"))
+	clk.set(t0.Add(30 * time.Millisecond))
 	if _, err := e.DeleteObject(ctx, "lc-w", "m", DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -500,5 +501,42 @@ func TestLifecycleWaitingItems(t *testing.T) {
 	}
 	if n := len(versionsOf(t, e, "lc-w", "m")); n != 0 {
 		t.Fatalf("m has %d versions, want 0", n)
+	}
+}
+
+// TestLifecycleDateAndSuspended: a Date rule expires everything it selects
+// once the date passed; in a Suspended bucket expiry writes a null delete
+// marker that replaces the null version.
+func TestLifecycleDateAndSuspended(t *testing.T) {
+	clk := &lcClock{t: time.Date(2023, 11, 14, 22, 0, 0, 0, time.UTC)}
+	e := lcEngine(t, drivePaths(t, 4), 1000, clk)
+	defer e.Close()
+	if err := e.MakeBucket(ctx, "lc-d", MakeBucketOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.SetBucketVersioning(ctx, "lc-d", VersioningEnabled); err != nil {
+		t.Fatal(err)
+	}
+	kept := mustPut(t, e, "lc-d", "k", []byte("versioned"))
+	if err := e.SetBucketVersioning(ctx, "lc-d", VersioningSuspended); err != nil {
+		t.Fatal(err)
+	}
+	clk.set(clk.now().Add(time.Millisecond))
+	mustPut(t, e, "lc-d", "k", []byte("null"))
+	setLifecycle(t, e, "lc-d", `<Rule><ID>date</ID><Status>Enabled</Status><Expiration><Date>2023-11-15T00:00:00Z</Date></Expiration></Rule>`)
+	clk.set(time.Date(2023, 11, 14, 23, 59, 59, 0, time.UTC))
+	if rep := previewThenRun(t, e, "lc-d"); rep.Done != 0 {
+		t.Fatalf("before the date: %s", itemSummary(rep))
+	}
+	clk.set(time.Date(2023, 11, 15, 0, 0, 1, 0, time.UTC))
+	if rep := previewThenRun(t, e, "lc-d"); itemSummary(rep) != "k:Expiration:date" {
+		t.Fatalf("after the date: %s", itemSummary(rep))
+	}
+	vs := versionsOf(t, e, "lc-d", "k")
+	if len(vs) != 2 || !vs[0].DeleteMarker || !vs[0].Null || vs[1].versionID() != kept.VersionID {
+		t.Fatalf("versions after expiry: %d", len(vs))
+	}
+	if st := ruleStatus(t, e, "lc-d", "date", kindCurrent); st.Expired != 1 || st.Bytes != 4 {
+		t.Fatalf("status %+v", st)
 	}
 }
