@@ -392,6 +392,17 @@ func (e *Engine) saveCursor(bucket, rule, kind string, c *lcCursor, b *metadata.
 	return mapErr(e.meta.Apply(b))
 }
 
+// tagsOf returns the tags of version v when rule filters on tags (nil
+// otherwise: they are not needed). It is the one place the scheduler reads
+// a version's description.
+func (r *lcRun) tagsOf(rule *lifecycle.Rule, v *versionRecord) (map[string]string, error) {
+	f := rule.Filter
+	if f == nil || (f.Tag == nil && (f.And == nil || len(f.And.Tags) == 0)) {
+		return nil, nil
+	}
+	return v.Tags, nil
+}
+
 // keyVersions returns the versions of a key, newest first, without those
 // a dry run has removed.
 func (r *lcRun) keyVersions(key string) ([]*versionRecord, error) {
@@ -452,9 +463,13 @@ func (r *lcRun) item(rule *lifecycle.Rule, kind string, ik []byte, cur *lcCursor
 		return r.forget(rule, kind, ik, cur, fromPending, kind == kindNoncurrent)
 	}
 	v := vers[idx]
+	tags, err := r.tagsOf(rule, v)
+	if err != nil {
+		return err
+	}
 	sup := r.superseded[ent.key]
 	lv := lifecycle.Version{
-		Key: ent.key, Size: v.Size, Tags: v.Tags, ModTime: time.Unix(0, v.ModTime).UTC(),
+		Key: ent.key, Size: v.Size, Tags: tags, ModTime: time.Unix(0, v.ModTime).UTC(),
 		IsLatest: idx == 0 && !sup, DeleteMarker: v.DeleteMarker,
 		OtherVersions: len(vers) - 1,
 	}

@@ -540,3 +540,25 @@ func TestLifecycleDateAndSuspended(t *testing.T) {
 		t.Fatalf("status %+v", st)
 	}
 }
+
+// TestLifecycleTagFilter: a tag-filtered rule expires only the versions
+// carrying the tag.
+func TestLifecycleTagFilter(t *testing.T) {
+	clk := &lcClock{t: time.Unix(1_700_000_000, 0).UTC()}
+	e := lcEngine(t, drivePaths(t, 4), 1000, clk)
+	defer e.Close()
+	t0 := clk.now()
+	if err := e.MakeBucket(ctx, "lc-t", MakeBucketOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for key, tags := range map[string]map[string]string{"tagged": {"class": "tmp"}, "other": {"class": "keep"}, "none": nil} {
+		if _, err := e.PutObject(ctx, "lc-t", key, bytes.NewReader([]byte(key)), int64(len(key)), PutOptions{Tags: tags}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setLifecycle(t, e, "lc-t", `<Rule><ID>tmp</ID><Status>Enabled</Status><Filter><Tag><Key>class</Key><Value>tmp</Value></Tag></Filter><Expiration><Days>1</Days></Expiration></Rule>`)
+	clk.set(t0.Add(3 * time.Second))
+	if got := itemSummary(previewThenRun(t, e, "lc-t")); got != "tagged:Expiration:tmp" {
+		t.Fatalf("items %q", got)
+	}
+}
