@@ -308,8 +308,10 @@ func (e *Engine) commitVersion(bucket, key string, v *versionRecord, lk *LockOpt
 		}
 		b.Set(nullKey(bucket, key), v.VSort)
 	}
-	if err := e.demoteLatest(b, bucket, key, v.VSort, replaced); err != nil {
-		return ObjectInfo{}, err
+	if brec.Versioning != "" { // an unversioned bucket has no noncurrent versions
+		if err := e.demoteLatest(b, bucket, key, v.VSort, replaced); err != nil {
+			return ObjectInfo{}, err
+		}
 	}
 	e.putVersion(b, bucket, key, v)
 	b.Set(latestKey(bucket, key), v.encode(false))
