@@ -33,7 +33,9 @@ const (
 
 // indexMigrationKey records that the lifecycle indexes were built for data
 // written before they existed (one scan at the first start).
-var indexMigrationKey = []byte{tagLifecycle, 'm', 'i', 'g', 'r', 'a', 't', 'e', 'd', '1'}
+func indexMigrationKey() []byte {
+	return []byte{tagLifecycle, 'm', 'i', 'g', 'r', 'a', 't', 'e', 'd', '1'}
+}
 
 func beTime(ns int64) []byte {
 	if ns < 0 {
@@ -140,7 +142,7 @@ func (e *Engine) demoteLatest(b *metadata.Batch, bucket, key string, newer []byt
 // indexMigrationKey); a crash part-way repeats it, which is harmless since
 // every entry it writes is idempotent.
 func (e *Engine) migrateLifecycleIndexes() error {
-	if _, err := e.meta.Get(indexMigrationKey); err == nil {
+	if _, err := e.meta.Get(indexMigrationKey()); err == nil {
 		return nil
 	} else if !errors.Is(err, metadata.ErrNotFound) {
 		return mapErr(err)
@@ -199,7 +201,7 @@ func (e *Engine) migrateLifecycleIndexes() error {
 	if err != nil {
 		return err
 	}
-	b.Set(indexMigrationKey, []byte(time.Now().UTC().Format(time.RFC3339)))
+	b.Set(indexMigrationKey(), []byte(time.Now().UTC().Format(time.RFC3339)))
 	n++
 	return flush(true)
 }

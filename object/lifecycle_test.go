@@ -371,7 +371,7 @@ func TestLifecycleIndexMigration(t *testing.T) {
 	clk.set(t0.Add(time.Millisecond))
 	mustPut(t, e, "lc-m", "k", []byte("2"))
 	// Simulate a store from before the indexes: drop them and the marker.
-	b := newBatchDeleting(t, e, []byte{tagAge}, []byte{tagNoncurrent}, indexMigrationKey)
+	b := newBatchDeleting(t, e, []byte{tagAge}, []byte{tagNoncurrent}, indexMigrationKey())
 	if err := e.meta.Apply(b); err != nil {
 		t.Fatal(err)
 	}
