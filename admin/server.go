@@ -120,6 +120,9 @@ type Server struct {
 	// delete refuses a tenant that owns buckets and deletes only its
 	// identities; shred and signing-key answer 404).
 	Offboard Offboarder
+	// Lifecycle serves the lifecycle preview, run and status endpoints
+	// (nil: they answer 404). Bucket scoping needs Compliance.
+	Lifecycle Lifecycle
 	// PolicyValidator checks identity policy documents before they are
 	// stored (default: well-formed JSON with a Statement); the server sets
 	// the full policy parser.
@@ -394,6 +397,8 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) (any, error) {
 			break
 		}
 		return s.serveDeletions(c, dl, p, route, method, q, decode, rootOnly, scope, scopeBucket)
+	case strings.HasPrefix(route, "lifecycle/") && s.Lifecycle != nil && s.Compliance != nil:
+		return s.serveLifecycle(c, p, route, method, q("bucket"), decode, scopeBucket)
 
 	case strings.HasPrefix(route, "kms/"):
 		if err := rootOnly(); err != nil {

@@ -61,6 +61,7 @@ func (e *Engine) DeleteObject(_ context.Context, bucket, key string, opts Delete
 		default:
 			now := e.now()
 			m := &versionRecord{VSort: newVSort(now), ModTime: now.UnixNano(), DeleteMarker: true, Owner: brec.Owner}
+			var replaced *versionRecord
 			if brec.Versioning == VersioningSuspended {
 				m.Null = true
 				old, err := e.nullVersion(bucket, key)
@@ -72,8 +73,12 @@ func (e *Engine) DeleteObject(_ context.Context, bucket, key string, opts Delete
 						return DeleteResult{}, err
 					}
 					garbage = e.removeVersion(b, bucket, key, old, removal{Actor: opts.Actor, Path: "DeleteObject.suspendedNull"})
+					replaced = old
 				}
 				b.Set(nullKey(bucket, key), m.VSort)
+			}
+			if err := e.demoteLatest(b, bucket, key, m.VSort, replaced); err != nil {
+				return DeleteResult{}, err
 			}
 			e.putVersion(b, bucket, key, m)
 			b.Set(latestKey(bucket, key), m.encode(false))
@@ -115,6 +120,9 @@ func (e *Engine) fixLatest(b *metadata.Batch, bucket, key string, removed []byte
 			return err
 		}
 		b.Set(latestKey(bucket, key), next.encode(false))
+		// next is current again: drop the noncurrent index entry it got
+		// when removed superseded it (lcindex.go).
+		b.Delete(noncurrentKey(bucket, key, vsortTime(removed), next.VSort))
 		return nil
 	}
 	b.Delete(latestKey(bucket, key))

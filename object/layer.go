@@ -508,4 +508,6 @@ type Config struct {
 	// may survive in the metadata replicas' files (plus the purge's own
 	// duration); 0 means DefaultShredInterval.
 	ShredInterval time.Duration
+	// Lifecycle configures the lifecycle scheduler (zero: defaults).
+	Lifecycle LifecycleOptions
 }

@@ -57,6 +57,7 @@ func (e *Engine) NewMultipartUpload(ctx context.Context, bucket, key string, opt
 	descMeta{}.setOptions(&rec.Opts)
 	b := metadata.NewBatch()
 	b.Set(uploadKey(bucket, key, id), mustJSON(rec))
+	b.Set(uploadAgeKey(&rec), nil) // lifecycle upload index (lcindex.go)
 	if err := e.meta.Apply(b); err != nil {
 		return "", mapErr(err)
 	}
@@ -238,6 +239,7 @@ func (e *Engine) CompleteMultipartUpload(ctx context.Context, bucket, key, uploa
 	_, overwrite := e.deletionTarget(bucket)
 	info, err := e.commitVersion(bucket, key, v, o.Lock, opts.IfNoneMatchStar, opts.IfMatch, func(b *metadata.Batch) {
 		b.Delete(uploadKey(bucket, key, uploadID))
+		b.Delete(uploadAgeKey(up))
 		for _, p := range stored {
 			b.Delete(partKey(uploadID, p.Number))
 			if !used[p.Number] && p.DataID != "" {
@@ -257,7 +259,16 @@ func (e *Engine) CompleteMultipartUpload(ctx context.Context, bucket, key, uploa
 func (e *Engine) AbortMultipartUpload(_ context.Context, bucket, key, uploadID string) error {
 	unlock := e.lockKey(bucket, key)
 	defer unlock()
-	if _, err := e.upload(bucket, key, uploadID); err != nil {
+	return e.abortUpload(bucket, key, uploadID, removal{Path: "AbortMultipartUpload"}, nil)
+}
+
+// abortUpload removes an upload, its parts and its index entry in one
+// batch (extra, when set, adds to it: the lifecycle scheduler's cursor) and
+// queues the parts' shards as garbage. The caller holds the key lock. It is
+// the one path that aborts uploads, for clients and for lifecycle alike.
+func (e *Engine) abortUpload(bucket, key, uploadID string, why removal, extra func(*metadata.Batch)) error {
+	up, err := e.upload(bucket, key, uploadID)
+	if err != nil {
 		return err
 	}
 	stored, err := e.parts(uploadID)
@@ -269,6 +280,10 @@ func (e *Engine) AbortMultipartUpload(_ context.Context, bucket, key, uploadID s
 	// The upload record holds the sealed data key of every part: aborting
 	// destroys it like a version removal, with a deletion record.
 	tenant, overwrite := e.deletionTarget(bucket)
+	b.Delete(uploadAgeKey(up))
+	if extra != nil {
+		extra(b)
+	}
 	var garbage []string
 	var size int64
 	for _, p := range stored {
@@ -281,7 +296,7 @@ func (e *Engine) AbortMultipartUpload(_ context.Context, bucket, key, uploadID s
 	}
 	e.stageDeletion(b, admin.DeletionRecord{
 		Tenant: tenant, Bucket: bucket, Key: key, UploadID: uploadID, Size: size,
-		SHA256: unknownDigest, Path: "AbortMultipartUpload", Method: method(overwrite, len(garbage) > 0),
+		SHA256: unknownDigest, Actor: why.Actor, Rule: why.Rule, Path: why.Path, Method: method(overwrite, len(garbage) > 0),
 	})
 	if err := e.meta.Apply(b); err != nil {
 		return mapErr(err)

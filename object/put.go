@@ -294,6 +294,7 @@ func (e *Engine) commitVersion(bucket, key string, v *versionRecord, lk *LockOpt
 	}
 	b := metadata.NewBatch()
 	var garbage []string
+	var replaced *versionRecord
 	if brec.Versioning != VersioningEnabled {
 		v.Null = true
 		old, err := e.nullVersion(bucket, key)
@@ -305,8 +306,14 @@ func (e *Engine) commitVersion(bucket, key string, v *versionRecord, lk *LockOpt
 				return ObjectInfo{}, err
 			}
 			garbage = e.removeVersion(b, bucket, key, old, removal{Actor: v.Owner, Path: "PutObject.replaceNull"})
+			replaced = old
 		}
 		b.Set(nullKey(bucket, key), v.VSort)
+	}
+	if brec.Versioning != "" { // an unversioned bucket has no noncurrent versions
+		if err := e.demoteLatest(b, bucket, key, v.VSort, replaced); err != nil {
+			return ObjectInfo{}, err
+		}
 	}
 	e.putVersion(b, bucket, key, v)
 	b.Set(latestKey(bucket, key), v.encode(false))
@@ -325,6 +332,7 @@ func (e *Engine) commitVersion(bucket, key string, v *versionRecord, lk *LockOpt
 // putVersion adds v's version record and its data references to b.
 func (e *Engine) putVersion(b *metadata.Batch, bucket, key string, v *versionRecord) {
 	b.Set(versionKey(bucket, key, v.VSort), v.encode(true))
+	b.Set(ageKey(bucket, key, v), nil) // lifecycle age index (lcindex.go)
 	for _, id := range v.dataIDs() {
 		b.Set(refKey(id.id), mustJSON(refRecord{Bucket: bucket, Key: key, VSort: v.VSort, StoredSize: id.size}))
 	}
@@ -349,6 +357,7 @@ type removal struct {
 // garbage ids.
 func (e *Engine) removeVersion(b *metadata.Batch, bucket, key string, old *versionRecord, why removal) []string {
 	b.Delete(versionKey(bucket, key, old.VSort))
+	b.Delete(ageKey(bucket, key, old)) // lifecycle age index (lcindex.go)
 	if old.Null {
 		b.Delete(nullKey(bucket, key))
 	}

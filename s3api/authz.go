@@ -63,6 +63,10 @@ func iamAction(api string) string {
 		return "s3:GetBucketObjectLockConfiguration"
 	case "PutObjectLockConfiguration":
 		return "s3:PutBucketObjectLockConfiguration"
+	case "PutBucketLifecycleConfiguration", "DeleteBucketLifecycle":
+		return "s3:PutLifecycleConfiguration"
+	case "GetBucketLifecycleConfiguration":
+		return "s3:GetLifecycleConfiguration"
 	}
 	return "s3:" + api
 }

@@ -28,6 +28,7 @@ var errorTable = map[string]apiError{
 	"InvalidAccessKeyId":                      {"InvalidAccessKeyId", http.StatusForbidden, "The AWS Access Key Id you provided does not exist in our records."},
 	"MalformedPolicy":                         {"MalformedPolicy", http.StatusBadRequest, "Policies must be valid JSON and the first byte must be '{'"},
 	"NoSuchBucketPolicy":                      {"NoSuchBucketPolicy", http.StatusNotFound, "The bucket policy does not exist"},
+	"NoSuchLifecycleConfiguration":            {"NoSuchLifecycleConfiguration", http.StatusNotFound, "The lifecycle configuration does not exist"},
 	"BadDigest":                               {"BadDigest", http.StatusBadRequest, "The Content-MD5 or checksum you specified did not match what we received."},
 	"BucketAlreadyExists":                     {"BucketAlreadyExists", http.StatusConflict, "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again."},
 	"BucketAlreadyOwnedByYou":                 {"BucketAlreadyOwnedByYou", http.StatusConflict, "Your previous request to create the named bucket succeeded and you already own it."},

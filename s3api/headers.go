@@ -192,6 +192,7 @@ func (r *request) setChecksumHeaders(sums map[string]string) {
 // ranged is true for a Range response: it carries no whole-object checksum,
 // as on S3 (clients would validate it against the partial body).
 func (r *request) setObjectHeaders(info object.ObjectInfo, ranged bool) {
+	r.setExpirationHeader(info)
 	h := &r.ctx.Response.Header
 	h.Set("ETag", quoteETag(info.ETag))
 	h.Set("Last-Modified", httpDate(info.ModTime))

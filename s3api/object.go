@@ -47,6 +47,7 @@ func putObject(r *request) error {
 	}
 	r.setChecksumHeaders(info.Checksums)
 	r.setSSEHeaders(info.Encryption, sse.customer.sentMD5(), sse.bucketKey)
+	r.setExpirationHeader(info)
 	return r.writeStatus(200)
 }
 

@@ -41,7 +41,7 @@ type handler func(*request) error
 // silent 200.
 var unimplementedBucket = []string{
 	"accelerate", "analytics", "cors", "intelligent-tiering",
-	"inventory", "lifecycle", "logging", "metadataConfiguration", "metadataTable",
+	"inventory", "logging", "metadataConfiguration", "metadataTable",
 	"metrics", "notification",
 	"replication", "requestPayment",
 	"session", "website", "abac", "metadataInventoryTable", "metadataJournalTable",
@@ -103,6 +103,8 @@ func route(r *request, method string) (string, handler) {
 				return "GetBucketOwnershipControls", getOwnershipControls
 			case q.has("object-lock"):
 				return "GetObjectLockConfiguration", getObjectLockConfig
+			case q.has("lifecycle"):
+				return "GetBucketLifecycleConfiguration", getBucketLifecycle
 			case q.has("uploads"):
 				return "ListMultipartUploads", listMultipartUploads
 			case q.has("versions"):
@@ -133,6 +135,8 @@ func route(r *request, method string) (string, handler) {
 				return "PutBucketOwnershipControls", putOwnershipControls
 			case q.has("object-lock"):
 				return "PutObjectLockConfiguration", putObjectLockConfig
+			case q.has("lifecycle"):
+				return "PutBucketLifecycleConfiguration", putBucketLifecycle
 			case q.has("policyStatus"):
 				return "MethodNotAllowed", methodNotAllowed
 			}
@@ -149,6 +153,8 @@ func route(r *request, method string) (string, handler) {
 				return "DeleteBucketPublicAccessBlock", deletePublicAccessBlock
 			case q.has("ownershipControls"):
 				return "DeleteBucketOwnershipControls", deleteOwnershipControls
+			case q.has("lifecycle"):
+				return "DeleteBucketLifecycle", deleteBucketLifecycle
 			case q.has("acl"), q.has("object-lock"):
 				return "MethodNotAllowed", methodNotAllowed
 			}

@@ -28,7 +28,9 @@ func TestRoute(t *testing.T) {
 		{"HEAD", "b", "", "", "", "HeadBucket"},
 		{"POST", "b", "", "delete", "", "DeleteObjects"},
 		{"GET", "b", "", "policy", "", "GetBucketPolicy"}, {"GET", "b", "", "replication", "", "NotImplemented"},
-		{"PUT", "b", "", "lifecycle", "", "NotImplemented"},
+		{"PUT", "b", "", "lifecycle", "", "PutBucketLifecycleConfiguration"},
+		{"GET", "b", "", "lifecycle", "", "GetBucketLifecycleConfiguration"},
+		{"DELETE", "b", "", "lifecycle", "", "DeleteBucketLifecycle"},
 		{"PUT", "b", "", "object-lock", "", "PutObjectLockConfiguration"},
 		{"GET", "b", "", "object-lock", "", "GetObjectLockConfiguration"},
 		{"DELETE", "b", "", "object-lock", "", "MethodNotAllowed"},
@@ -90,7 +92,7 @@ func routeWith(r *request, method, copySource string) (string, handler) {
 func TestNotImplementedEndToEnd(t *testing.T) {
 	ts := newTestServer(t)
 	expectStatus(t, ts.do("PUT", "/bkt", ""), 200)
-	for _, uri := range []string{"/bkt?lifecycle", "/bkt?cors", "/bkt/k?torrent"} {
+	for _, uri := range []string{"/bkt?logging", "/bkt?cors", "/bkt/k?torrent"} {
 		for _, m := range []string{"GET", "PUT", "DELETE"} {
 			expectError(t, ts.do(m, uri, ""), 501, "NotImplemented")
 		}

@@ -82,6 +82,10 @@ type Config struct {
 	// its Handler instead of the S3 API (e.g. the admin API). Prefixes
 	// must not be valid path-style bucket paths (start them with "/_").
 	Mounts []Mount
+	// LifecycleDay is the length of a lifecycle day for the
+	// x-amz-expiration header; default 24h. Shorter days are for tests
+	// only and MUST match the object layer's LifecycleOptions.Day.
+	LifecycleDay time.Duration
 	// Metrics are further metric sources (background jobs: lifecycle,
 	// secure delete, …) appended to GET /metrics after the HTTP metrics.
 	Metrics []MetricsSource

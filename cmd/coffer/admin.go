@@ -64,6 +64,12 @@ Commands:
                         with 0 days removes the default)
   retention lock BUCKET lock the policy: from now on it may only be tightened
   legal-hold set|clear BUCKET KEY [--version ID]
+  lifecycle preview BUCKET
+                        dry run: what a lifecycle run would do now, with
+                        the locked or held items it would skip and why
+  lifecycle run [BUCKET] [--wait]
+                        run the lifecycle rules now (no BUCKET: all, root only)
+  lifecycle status      per bucket and rule: last run, cursor, counts, overdue
 ` + deletionsUsage
 
 // runAdmin is `coffer admin …`.
@@ -169,6 +175,7 @@ func adminCommand(ctx context.Context, c *admin.Client, args []string, stderr io
 	defDays := sub.Int("default-days", 0, "default retention in days (retention set)")
 	shred := sub.Bool("shred", false, "offboard: destroy the tenant's data and keys (tenant delete)")
 	outFile := sub.String("out", "", "also write the result to this file (tenant delete --shred, signing-key)")
+	wait := sub.Bool("wait", false, "wait for the run to finish (lifecycle run)")
 	// Accept flags before or after the positional name.
 	parse := func(a []string) ([]string, error) {
 		var pos []string
@@ -343,6 +350,27 @@ func adminCommand(ctx context.Context, c *admin.Client, args []string, stderr io
 				return nil, errUsage
 			}
 			return c.SetRetentionPolicy(ctx, u)
+		case "lifecycle preview":
+			bucket, err := one()
+			if err != nil {
+				return nil, err
+			}
+			return c.LifecyclePreview(ctx, bucket)
+		case "lifecycle run":
+			pos, err := parse(args[2:])
+			if err != nil || len(pos) > 1 {
+				return nil, errUsage
+			}
+			bucket := ""
+			if len(pos) == 1 {
+				bucket = pos[0]
+			}
+			return c.LifecycleRun(ctx, bucket, *wait)
+		case "lifecycle status":
+			if pos, err := parse(args[2:]); err != nil || len(pos) != 0 {
+				return nil, errUsage
+			}
+			return c.LifecycleStatus(ctx)
 		case "legal-hold set", "legal-hold clear":
 			pos, err := parse(args[2:])
 			if err != nil || len(pos) != 2 {
@@ -430,6 +458,10 @@ func printHuman(w io.Writer, out any) {
 		}
 	}
 	switch v := out.(type) {
+	case admin.LifecycleReport:
+		printLifecycleReport(tw, v)
+	case admin.LifecycleStatus:
+		printLifecycleStatus(tw, v)
 	case admin.WhoAmI:
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", v.AccessKey, v.Tenant, v.User, v.Role)
 	case admin.ClockReport:
@@ -534,4 +566,57 @@ func parseExpiry(s string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("--expires %q: want an RFC 3339 time or a positive duration", s)
 	}
 	return time.Now().Add(d).UTC(), nil
+}
+
+// printLifecycleReport prints a lifecycle preview or run.
+func printLifecycleReport(tw io.Writer, v admin.LifecycleReport) {
+	if v.Started {
+		fmt.Fprintln(tw, "lifecycle run started")
+		return
+	}
+	fmt.Fprintln(tw, "BUCKET\tKEY\tVERSION/UPLOAD\tACTION\tRULE\tSIZE\tSKIPPED")
+	for _, it := range v.Items {
+		id := it.VersionID
+		if it.UploadID != "" {
+			id = it.UploadID
+		}
+		skipped := "-"
+		if it.Skipped != "" {
+			skipped = it.Skipped
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", it.Bucket, it.Key, id, it.Action, it.Rule, it.Size, skipped)
+	}
+	what := "done"
+	if v.DryRun {
+		what = "would do"
+	}
+	fmt.Fprintf(tw, "at %s: %s %d, skipped %d", v.Now.Format(time.RFC3339), what, v.Done, v.Skipped)
+	if v.Interrupted {
+		fmt.Fprint(tw, " (interrupted; the next run resumes)")
+	}
+	fmt.Fprintln(tw)
+}
+
+// printLifecycleStatus prints `lifecycle status`.
+func printLifecycleStatus(tw io.Writer, v admin.LifecycleStatus) {
+	ts := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return t.Format(time.RFC3339)
+	}
+	fmt.Fprintln(tw, "BUCKET\tRULE\tKIND\tLAST RUN\tCURSOR\tEXPIRED\tBYTES\tABORTED\tSKIPPED\tPENDING\tOVERDUE")
+	for _, r := range v.Rules {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\n", r.Bucket, r.Rule, r.Kind, ts(r.LastRun), ts(r.Cursor),
+			r.Expired, r.Bytes, r.Aborted, r.Skipped, r.Pending, r.Overdue)
+	}
+	state := "idle"
+	if v.Running {
+		state = "running"
+	}
+	fmt.Fprintf(tw, "scheduler %s, last run %s", state, ts(v.LastRun))
+	if v.LastErr != "" {
+		fmt.Fprintf(tw, ", last error: %s", v.LastErr)
+	}
+	fmt.Fprintln(tw)
 }

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cofferstore/coffer/object"
 )
 
 // serverConfig is the parsed configuration of `coffer server`.
@@ -41,6 +43,15 @@ type serverConfig struct {
 	// survives in the metadata files (0: the object layer's default).
 	SecureOverwrite bool
 	ShredInterval   time.Duration
+	// LifecycleInterval is the time between background lifecycle runs
+	// (0: the default; negative: only runs asked for by `admin lifecycle
+	// run`).
+	LifecycleInterval time.Duration
+	// LifecycleRate bounds lifecycle actions per second (0: the default).
+	LifecycleRate int64
+	// LifecycleDaySeconds is the length of a lifecycle day in seconds:
+	// 86400 in production; smaller values are for tests only.
+	LifecycleDaySeconds int64
 	// MasterKey is the decoded master key (32 bytes) or nil when none was
 	// given. It is validated here; the object layer does not take it yet.
 	MasterKey []byte
@@ -108,6 +119,9 @@ func parseServerConfig(args []string, getenv func(string) string, output io.Writ
 	compressTypes := fs.String("compress-types", getenv("COFFER_COMPRESS_TYPES"), "comma-separated Content-Type `prefixes` to compress; empty = text/ and common text formats such as application/json (env COFFER_COMPRESS_TYPES)")
 	fs.BoolVar(&c.SecureOverwrite, "secure-overwrite", envBool("COFFER_SECURE_OVERWRITE"), "overwrite deleted shard files with random bytes and fsync before unlinking them, in every bucket (env COFFER_SECURE_OVERWRITE)")
 	shredInterval := fs.String("shred-interval", envOr(getenv, "COFFER_SHRED_INTERVAL", "10s"), "longest `duration` a removed version's sealed data key may stay in metadata files before it is purged from every replica (env COFFER_SHRED_INTERVAL)")
+	lcInterval := fs.String("lifecycle-interval", envOr(getenv, "COFFER_LIFECYCLE_INTERVAL", "10m"), "`DURATION` between background lifecycle runs; 0 or negative: runs only on `coffer admin lifecycle run` (env COFFER_LIFECYCLE_INTERVAL)")
+	fs.Int64Var(&c.LifecycleRate, "lifecycle-rate", envInt("COFFER_LIFECYCLE_RATE", 100), "lifecycle actions (expirations, aborts) per second at most (env COFFER_LIFECYCLE_RATE)")
+	fs.Int64Var(&c.LifecycleDaySeconds, "lifecycle-day-seconds", envInt("COFFER_LIFECYCLE_DAY_SECONDS", 86400), "TEST ONLY: length of a lifecycle day in seconds; scales every Days value and the rounding of due times (env COFFER_LIFECYCLE_DAY_SECONDS)")
 	masterKeyFile := fs.String("master-key-file", getenv("COFFER_MASTER_KEY_FILE"), "`file` holding the base64 master key (env COFFER_MASTER_KEY_FILE; COFFER_MASTER_KEY holds the key itself)")
 	if envErr != nil {
 		return nil, envErr
@@ -121,6 +135,19 @@ func parseServerConfig(args []string, getenv func(string) string, output io.Writ
 		return nil, fmt.Errorf("--shred-interval %q: want a duration above 0 and at most 24h", *shredInterval)
 	}
 	c.ShredInterval = d
+	d, err = time.ParseDuration(*lcInterval)
+	if err != nil {
+		return nil, fmt.Errorf("--lifecycle-interval %q: %v", *lcInterval, err)
+	}
+	if c.LifecycleInterval = d; d <= 0 {
+		c.LifecycleInterval = -1
+	}
+	if c.LifecycleRate <= 0 {
+		return nil, fmt.Errorf("--lifecycle-rate %d: must be positive", c.LifecycleRate)
+	}
+	if c.LifecycleDaySeconds <= 0 {
+		return nil, fmt.Errorf("--lifecycle-day-seconds %d: must be positive", c.LifecycleDaySeconds)
+	}
 	for _, t := range strings.Split(*compressTypes, ",") {
 		if t = strings.TrimSpace(t); t != "" {
 			c.CompressTypes = append(c.CompressTypes, t)
@@ -201,4 +228,13 @@ func loadMasterKey(env, file string) ([]byte, error) {
 		return nil, errors.New("master key must be base64 of exactly 32 bytes")
 	}
 	return k, nil
+}
+
+// lifecycleOptions returns the object layer's lifecycle scheduler options.
+func (c *serverConfig) lifecycleOptions() object.LifecycleOptions {
+	return object.LifecycleOptions{
+		Interval: c.LifecycleInterval,
+		Rate:     float64(c.LifecycleRate),
+		Day:      time.Duration(c.LifecycleDaySeconds) * time.Second,
+	}
 }

@@ -248,3 +248,32 @@ func TestSecureDeleteFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestLifecycleFlags(t *testing.T) {
+	c, err := parseServerConfig(nil, env(nil), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := c.lifecycleOptions()
+	if o.Interval != 10*time.Minute || o.Rate != 100 || o.Day != 24*time.Hour {
+		t.Fatalf("lifecycle defaults %+v", o)
+	}
+	e := env(map[string]string{"COFFER_LIFECYCLE_INTERVAL": "1s", "COFFER_LIFECYCLE_RATE": "7", "COFFER_LIFECYCLE_DAY_SECONDS": "2"})
+	if c, err = parseServerConfig(nil, e, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if o := c.lifecycleOptions(); o.Interval != time.Second || o.Rate != 7 || o.Day != 2*time.Second {
+		t.Fatalf("lifecycle env %+v", o)
+	}
+	if c, err = parseServerConfig([]string{"--lifecycle-interval", "0", "--lifecycle-day-seconds", "1"}, e, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if o := c.lifecycleOptions(); o.Interval >= 0 || o.Day != time.Second {
+		t.Fatalf("lifecycle flags %+v", o)
+	}
+	for _, bad := range [][]string{{"--lifecycle-interval", "soon"}, {"--lifecycle-rate", "0"}, {"--lifecycle-day-seconds", "-1"}} {
+		if _, err := parseServerConfig(bad, env(nil), &bytes.Buffer{}); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}

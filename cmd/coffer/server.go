@@ -78,7 +78,7 @@ func serve(cfg *serverConfig, log *slog.Logger, stdout io.Writer, getenv func(st
 	layer, err := object.Open(object.Config{Drives: cfg.Drives, Parity: cfg.Parity, InlineLimit: cfg.InlineLimit, Logger: log, MasterKey: master,
 		Compress:        object.CompressConfig{Enabled: cfg.Compress, ContentTypes: cfg.CompressTypes},
 		SecureOverwrite: cfg.SecureOverwrite, ShredInterval: cfg.ShredInterval,
-		BufferedIO: cfg.BufferedIO})
+		BufferedIO: cfg.BufferedIO, Lifecycle: cfg.lifecycleOptions()})
 	if err != nil {
 		return fmt.Errorf("open drives: %w", err)
 	}
@@ -107,6 +107,7 @@ func serve(cfg *serverConfig, log *slog.Logger, stdout io.Writer, getenv func(st
 			log.Error("an interrupted tenant offboarding could not be finished; run `coffer admin tenant delete T --shred` again", "err", err)
 		}
 	}()
+	adm.Lifecycle = layer
 	adm.PolicyValidator = func(doc []byte) error {
 		_, err := policy.ParseIdentity(doc)
 		return err
@@ -121,7 +122,8 @@ func serve(cfg *serverConfig, log *slog.Logger, stdout io.Writer, getenv func(st
 		Logger:            log,
 		AllowInsecureSSEC: cfg.Insecure,
 		Mounts:            []s3api.Mount{{Prefix: admin.Prefix, Handler: adm.Handle}},
-		Metrics:           []s3api.MetricsSource{layer.SecureDeleteMetrics()},
+		LifecycleDay:      cfg.lifecycleOptions().Day,
+		Metrics:           []s3api.MetricsSource{layer.LifecycleMetrics(), layer.SecureDeleteMetrics()},
 	})
 
 	if cfg.PprofAddress != "" {

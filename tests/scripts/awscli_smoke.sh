@@ -139,6 +139,17 @@ t_s3api_copy_tagging() {
 	aws s3api put-object-tagging --bucket "$B" --key api/copy --tagging 'TagSet=[{Key=k,Value=v}]'
 	expect_eq "tag value" "$(aws s3api get-object-tagging --bucket "$B" --key api/copy --query 'TagSet[0].Value' --output text)" v
 }
+t_s3api_lifecycle() {
+	if aws s3api get-bucket-lifecycle-configuration --bucket "$B" 2>"$WORK/err"; then return 1; fi
+	grep -q NoSuchLifecycleConfiguration "$WORK/err"
+	aws s3api put-bucket-lifecycle-configuration --bucket "$B" --lifecycle-configuration \
+		'{"Rules":[{"ID":"smoke","Status":"Enabled","Filter":{"Prefix":"tmp/"},"Expiration":{"Days":30},"AbortIncompleteMultipartUpload":{"DaysAfterInitiation":7}}]}'
+	expect_eq "lifecycle rule" "$(aws s3api get-bucket-lifecycle-configuration --bucket "$B" --query 'Rules[0].Expiration.Days' --output text)" 30
+	aws s3api put-object --bucket "$B" --key tmp/x --body "$D/small.bin" >/dev/null
+	aws s3api head-object --bucket "$B" --key tmp/x --query Expiration --output text | grep -q 'rule-id="smoke"'
+	aws s3api delete-bucket-lifecycle --bucket "$B"
+	aws s3api delete-object --bucket "$B" --key tmp/x
+}
 t_presign() {
 	local url
 	url=$(aws s3 presign "s3://$B/dir/small.bin" --expires-in 300)
@@ -167,6 +178,7 @@ check "s3api put/head/get/list/delete-object" t_s3api_object
 check "s3api errors" t_s3api_errors
 check "s3api multipart" t_s3api_multipart
 check "s3api copy-object + tagging" t_s3api_copy_tagging
+check "s3api lifecycle configuration" t_s3api_lifecycle
 check "s3 presign" t_presign
 check "s3 rb --force" t_rb
 finish
