@@ -503,7 +503,7 @@ func (r *lcRun) upload(rule *lifecycle.Rule, ik []byte, ent indexEntry, cur *lcC
 		return err
 	}
 	cur.Aborted++
-	err = e.abortUpload(r.bucket, ent.key, id, removal{Actor: "lifecycle", Rule: rule.ID, Path: "Lifecycle.abort"}, func(b *metadata.Batch) {
+	err = e.abortUpload(r.bucket, ent.key, id, removal{Actor: "lifecycle", Rule: rule.ID, Path: "Lifecycle." + lifecycle.AbortUpload.String()}, func(b *metadata.Batch) {
 		e.saveCursor(r.bucket, rule.ID, kindUpload, cur, b)
 	})
 	if err != nil {

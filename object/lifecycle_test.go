@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -153,6 +154,19 @@ func TestLifecycleUnversioned(t *testing.T) {
 	}
 	if st := ruleStatus(t, e, "lc-u", "mpu", kindUpload); st.Aborted != 1 {
 		t.Fatalf("upload status %+v", st)
+	}
+	// Each destruction left a deletion record naming the lifecycle as
+	// actor and its rule.
+	var recs []string
+	if err := e.ExportDeletions(ctx, admin.DeletionFilter{Bucket: "lc-u"}, func(r admin.DeletionRecord) error {
+		recs = append(recs, r.Key+":"+r.Actor+":"+r.Rule+":"+r.Path)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(recs)
+	if want := []string{"old/a:lifecycle:exp:Lifecycle.Expiration", "old/b:lifecycle:exp:Lifecycle.Expiration", "old/up:lifecycle:mpu:Lifecycle.AbortIncompleteMultipartUpload"}; !slices.Equal(recs, want) {
+		t.Fatalf("deletion records %q, want %q", recs, want)
 	}
 	var m bytes.Buffer
 	e.LifecycleMetrics().WriteMetrics(&m)
