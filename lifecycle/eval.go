@@ -1,6 +1,7 @@
 package lifecycle
 
 import (
+	"math"
 	"strings"
 	"time"
 )
@@ -90,9 +91,16 @@ func Due(t time.Time, days int, day time.Duration) time.Time {
 	if day <= 0 {
 		day = DefaultDay
 	}
-	x := t.Add(time.Duration(days) * day)
+	span, ok := daySpan(days, day)
+	if !ok || span > maxTime.Sub(t) {
+		return DayStart(maxTime, day)
+	}
+	x := t.Add(span)
 	s := DayStart(x, day)
 	if s.Equal(x) {
+		return s
+	}
+	if s.After(maxTime.Add(-day)) {
 		return s
 	}
 	return s.Add(day)
@@ -105,7 +113,29 @@ func Threshold(now time.Time, days int, day time.Duration) time.Time {
 	if day <= 0 {
 		day = DefaultDay
 	}
-	return DayStart(now, day).Add(-time.Duration(days) * day)
+	s := DayStart(now, day)
+	span, ok := daySpan(days, day)
+	if !ok || span > s.Sub(minTime) {
+		return minTime
+	}
+	return s.Add(-span)
+}
+
+// The times a due time or a threshold saturates at: the range of
+// time.Time.UnixNano, which DayStart and the scheduler's time index use.
+// A rule of hundreds of years (Days 200000, say) is then due "never"
+// rather than, through an overflowing multiplication, in the past.
+var (
+	maxTime = time.Unix(0, math.MaxInt64).UTC()
+	minTime = time.Unix(0, math.MinInt64).UTC()
+)
+
+// daySpan is days days as a duration; false when it does not fit in one.
+func daySpan(days int, day time.Duration) (time.Duration, bool) {
+	if days < 0 || int64(days) > math.MaxInt64/int64(day) {
+		return 0, false
+	}
+	return time.Duration(days) * day, true
 }
 
 // Enabled reports whether the rule is in force.

@@ -1,6 +1,7 @@
 package lifecycle
 
 import (
+	"math"
 	"testing"
 	"time"
 )
@@ -124,5 +125,30 @@ func TestEvaluateEarliestRuleWins(t *testing.T) {
 	}
 	if h := mustParse(t, rule(`<Status>Enabled</Status><NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays></NoncurrentVersionExpiration>`)).ExpirationHeader(Version{Key: "a", ModTime: m}, DefaultDay); h != "" {
 		t.Fatalf("noncurrent-only config gave header %q", h)
+	}
+}
+
+// TestDueHugeDays: a rule of hundreds of years is due far in the future,
+// never in the past. time.Duration(days)*day used to overflow past about
+// 106751 days (292 years), so "Expiration Days 200000" put due times in
+// the past and a lifecycle run deleted every object of the bucket at once.
+func TestDueHugeDays(t *testing.T) {
+	now := time.Date(2026, 11, 25, 20, 0, 0, 0, time.UTC)
+	for _, days := range []int{90000, 106751, 106752, 200000, 1 << 40, math.MaxInt} {
+		if due := Due(now, days, DefaultDay); !due.After(now.AddDate(200, 0, 0)) {
+			t.Errorf("Due(now, %d days) = %v: not in the far future", days, due)
+		}
+		th := Threshold(now, days, DefaultDay)
+		if !th.Before(now.AddDate(-200, 0, 0)) {
+			t.Errorf("Threshold(now, %d days) = %v: not in the far past", days, th)
+		}
+		// The scheduler scans its time index up to th.UnixNano().
+		if th.UnixNano() > now.AddDate(-200, 0, 0).UnixNano() {
+			t.Errorf("Threshold(now, %d days).UnixNano() = %d: overflowed", days, th.UnixNano())
+		}
+		// And every rule of Days of the same scale agrees with its threshold.
+		if due := Due(now.Add(-time.Hour), days, DefaultDay); !due.After(now) {
+			t.Errorf("Due(an hour ago, %d days) = %v <= now", days, due)
+		}
 	}
 }
