@@ -182,7 +182,12 @@ func (e *Engine) purgeBucket(ctx context.Context, bucket, actor string) error {
 		return err
 	}
 	for _, u := range ups {
-		if err := e.AbortMultipartUpload(ctx, bucket, u.key, u.id); err != nil && !errors.Is(err, ErrNoSuchUpload) {
+		// The deletion record of an aborted upload names the offboarding
+		// actor and path, like those of the versions.
+		unlock := e.lockKey(bucket, u.key)
+		err := e.abortUpload(bucket, u.key, u.id, removal{Actor: actor, Path: offboard.Path}, nil)
+		unlock()
+		if err != nil && !errors.Is(err, ErrNoSuchUpload) {
 			return err
 		}
 	}

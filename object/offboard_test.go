@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cofferstore/coffer/admin"
 	"github.com/cofferstore/coffer/lock"
 	"github.com/cofferstore/coffer/offboard"
 )
@@ -176,6 +177,18 @@ func TestTenantOffboardPurge(t *testing.T) {
 	}
 	if got := mustGet(t, e, "kept", "k", GetOptions{}); !bytes.Equal(got, big) {
 		t.Error("another tenant's object changed")
+	}
+	// Every deletion record of the purge, the aborted upload's included,
+	// names the offboarding actor and path.
+	recs := exportAll(t, e, admin.DeletionFilter{Tenant: "t2"})
+	if len(recs) != 6 {
+		t.Errorf("%d deletion records for t2, want 6 (5 versions with data, 1 upload)", len(recs))
+	}
+	for _, r := range recs {
+		if r.Actor != "admin:test" || r.Path != offboard.Path {
+			t.Errorf("record %s/%s %s%s: actor %q path %q, want %q %q",
+				r.Bucket, r.Key, r.VersionID, r.UploadID, r.Actor, r.Path, "admin:test", offboard.Path)
+		}
 	}
 	// Idempotent: a second purge (a resumed offboarding) succeeds.
 	if err := e.PurgeTenant(ctx, "t2", "admin:test"); err != nil {
