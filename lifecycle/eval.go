@@ -224,8 +224,19 @@ func (r *Rule) EvaluateVersion(v Version, day time.Duration) Decision {
 	x := r.Expiration
 	switch {
 	case v.IsLatest && v.DeleteMarker:
-		if x != nil && x.ExpiredObjectDeleteMarker != nil && *x.ExpiredObjectDeleteMarker && v.OtherVersions == 0 {
+		// An expired object delete marker (no other versions) goes at once
+		// under ExpiredObjectDeleteMarker, and under Expiration Days once
+		// it is that old (AWS: "when you specify the Days tag, Amazon S3
+		// automatically performs ExpiredObjectDeleteMarker cleanup when
+		// the delete markers are old enough to satisfy the age criteria").
+		if x == nil || v.OtherVersions != 0 {
+			return Decision{}
+		}
+		if x.ExpiredObjectDeleteMarker != nil && *x.ExpiredObjectDeleteMarker {
 			return Decision{ExpireDeleteMarker, r.ID, Due(v.ModTime, 0, day)}
+		}
+		if x.Days != nil {
+			return Decision{ExpireDeleteMarker, r.ID, Due(v.ModTime, *x.Days, day)}
 		}
 	case v.IsLatest:
 		if x != nil && x.Days != nil {

@@ -80,6 +80,7 @@ func TestEvaluateMatrix(t *testing.T) {
 		{"days", "current"}: {ExpireCurrent, d2}, {"days", "current-tag"}: {ExpireCurrent, d2}, {"days", "current-big"}: {ExpireCurrent, d2},
 		{"date", "current"}: {ExpireCurrent, date}, {"date", "current-other"}: {ExpireCurrent, date}, {"date", "current-tag"}: {ExpireCurrent, date}, {"date", "current-big"}: {ExpireCurrent, date},
 		{"eodm", "dm-alone"}: {ExpireDeleteMarker, ddm},
+		{"days", "dm-alone"}: {ExpireDeleteMarker, d2}, // Days also clean up old enough expired markers
 		{"nc", "noncurrent"}: {ExpireNoncurrent, dnc}, {"nc", "noncurrent-2"}: {ExpireNoncurrent, dnc},
 		{"nckeep", "noncurrent-2"}: {ExpireNoncurrent, dnc},
 		{"tag", "current-tag"}:     {ExpireCurrent, d2},

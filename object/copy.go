@@ -65,7 +65,7 @@ func (e *Engine) PutObjectTags(_ context.Context, bucket, key, versionID string,
 	if len(tags) == 0 {
 		tags = nil
 	}
-	return e.rewriteVersion(bucket, key, versionID, func(v *versionRecord) error { v.Tags = tags; return nil })
+	return e.rewriteVersionWith(bucket, key, versionID, func(v *versionRecord) error { v.Tags = tags; return nil }, e.lifecycleRetag)
 }
 
 // PutObjectACL implements Layer: it rewrites the version's record in place.
@@ -81,6 +81,13 @@ func (e *Engine) PutObjectACL(_ context.Context, bucket, key, versionID string, 
 // the latest pointer when the version is current. An error from update
 // aborts the rewrite and is returned.
 func (e *Engine) rewriteVersion(bucket, key, versionID string, update func(*versionRecord) error) (ObjectInfo, error) {
+	return e.rewriteVersionWith(bucket, key, versionID, update, nil)
+}
+
+// rewriteVersionWith is rewriteVersion; extra, when set, adds to the
+// rewrite's batch (it sees the updated record and the bucket).
+func (e *Engine) rewriteVersionWith(bucket, key, versionID string, update func(*versionRecord) error,
+	extra func(b *metadata.Batch, brec *bucketRecord, key string, v *versionRecord) error) (ObjectInfo, error) {
 	if err := checkKey(key); err != nil {
 		return ObjectInfo{}, ErrNoSuchKey
 	}
@@ -120,6 +127,11 @@ func (e *Engine) rewriteVersion(bucket, key, versionID string, update func(*vers
 	b.Set(versionKey(bucket, key, v.VSort), v.encode(true))
 	if cur, err := e.latest(bucket, key); err == nil && string(cur.VSort) == string(v.VSort) {
 		b.Set(latestKey(bucket, key), v.encode(false))
+	}
+	if extra != nil {
+		if err := extra(b, brec, key, v); err != nil {
+			return ObjectInfo{}, err
+		}
 	}
 	if err := e.meta.Apply(b); err != nil {
 		return ObjectInfo{}, mapErr(err)

@@ -414,9 +414,10 @@ func (r *lcRun) item(rule *lifecycle.Rule, kind string, ik []byte, cur *lcCursor
 }
 
 // followMarker: when a noncurrent expiration leaves only a delete marker,
-// the marker is removed at once if an ExpiredObjectDeleteMarker rule
-// selects it (the marker may be older than that rule's cursor, so its scan
-// would not meet it again). The caller holds the key lock.
+// the marker is removed at once if a rule selects it and it is due (an
+// ExpiredObjectDeleteMarker rule, or an Expiration Days rule once the
+// marker is that old): the marker may be older than that rule's cursor, so
+// its scan would not meet it again. The caller holds the key lock.
 func (r *lcRun) followMarker(done lifecycle.Action, key string) error {
 	if done != lifecycle.ExpireNoncurrent || r.superseded[key] {
 		return nil
@@ -426,10 +427,10 @@ func (r *lcRun) followMarker(done lifecycle.Action, key string) error {
 		return err
 	}
 	m := vers[0]
+	lv := lifecycle.Version{Key: key, DeleteMarker: true, IsLatest: true, ModTime: time.Unix(0, m.ModTime).UTC()}
 	for i := range r.cfg.Rules {
 		rule := &r.cfg.Rules[i]
-		x := rule.Expiration
-		if !rule.Enabled() || x == nil || x.ExpiredObjectDeleteMarker == nil || !*x.ExpiredObjectDeleteMarker || !rule.Matches(key, 0, nil) {
+		if d := rule.EvaluateVersion(lv, r.e.lc.opts.Day); d.Action != lifecycle.ExpireDeleteMarker || d.Due.After(r.now) {
 			continue
 		}
 		return r.removeMarker(rule, key, m)

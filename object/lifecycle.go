@@ -9,12 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"sync"
 	"time"
 
 	"github.com/cofferstore/coffer/admin"
 	"github.com/cofferstore/coffer/lifecycle"
+	"github.com/cofferstore/coffer/metadata"
 )
 
 // LifecycleConfigName is the name under which a bucket's lifecycle
@@ -141,7 +143,9 @@ func ruleKinds(r *lifecycle.Rule) []string {
 		if x.Days != nil || x.Date != nil {
 			out = append(out, kindCurrent)
 		}
-		if x.ExpiredObjectDeleteMarker != nil && *x.ExpiredObjectDeleteMarker {
+		// Expiration Days also cleans up expired delete markers once they
+		// are old enough (lifecycle.Rule.EvaluateVersion).
+		if x.Days != nil || (x.ExpiredObjectDeleteMarker != nil && *x.ExpiredObjectDeleteMarker) {
 			out = append(out, kindMarker)
 		}
 	}
@@ -180,11 +184,64 @@ func threshold(r *lifecycle.Rule, kind string, now time.Time, day time.Duration)
 	case kindNoncurrent:
 		return lifecycle.Threshold(now, *r.NoncurrentVersionExpiration.NoncurrentDays, day), true
 	case kindMarker:
+		if x := r.Expiration; x.Days != nil {
+			return lifecycle.Threshold(now, *x.Days, day), true
+		}
 		return lifecycle.Threshold(now, 0, day), true
 	case kindUpload:
 		return lifecycle.Threshold(now, *r.AbortIncompleteMultipartUpload.DaysAfterInitiation, day), true
 	}
 	return time.Time{}, false
+}
+
+// lifecycleRetag adds to b (the batch that rewrites v's tags) a pending
+// entry for every enabled tag-filtered rule that acts on v, so that the
+// next run evaluates v under its new tags even when the rule's cursor has
+// already passed v's index entry (a version tagged after it was scanned).
+// A pending entry that is not due is dropped or kept by the run's usual
+// rules.
+func (e *Engine) lifecycleRetag(b *metadata.Batch, brec *bucketRecord, key string, v *versionRecord) error {
+	cfg, err := bucketLifecycle(brec)
+	if err != nil || cfg == nil {
+		return nil // an unreadable configuration acts on nothing
+	}
+	var vers []*versionRecord // the key's versions, newest first (loaded once)
+	for i := range cfg.Rules {
+		rule := &cfg.Rules[i]
+		f := rule.Filter
+		if !rule.Enabled() || f == nil || (f.Tag == nil && (f.And == nil || len(f.And.Tags) == 0)) {
+			continue
+		}
+		for _, kind := range ruleKinds(rule) {
+			if kind != kindCurrent && kind != kindNoncurrent {
+				continue
+			}
+			if vers == nil {
+				prefix := append(objPrefix(tagVersion, brec.Name, key), 0)
+				if err := e.scan(prefix, prefixEnd(prefix), func(_, raw []byte) error {
+					r, err := decodeVersion(raw)
+					vers = append(vers, r)
+					return err
+				}); err != nil {
+					return err
+				}
+			}
+			idx := slices.IndexFunc(vers, func(o *versionRecord) bool { return bytes.Equal(o.VSort, v.VSort) })
+			var ik []byte
+			switch {
+			case idx < 0:
+				continue
+			case idx == 0 && kind == kindCurrent:
+				ik = ageKey(brec.Name, key, v)
+			case idx > 0 && kind == kindNoncurrent:
+				ik = noncurrentKey(brec.Name, key, vsortTime(vers[idx-1].VSort), v.VSort)
+			default:
+				continue
+			}
+			b.Set(append(pendingPrefix(brec.Name, rule.ID, kind), ik...), mustJSON(lcPending{Reason: "retagged"}))
+		}
+	}
+	return nil
 }
 
 // bucketLifecycle returns a bucket's parsed configuration (nil if none).
@@ -315,7 +372,19 @@ func (e *Engine) ruleOverdue(bucket string, rule *lifecycle.Rule, kind string, c
 		lower = append(bytes.Clone(cur.Pos), 0)
 	}
 	var n int64
-	err := e.scan(lower, timeIndexBound(tag, bucket, th.UnixNano()), func(_, _ []byte) error {
+	err := e.scan(lower, timeIndexBound(tag, bucket, th.UnixNano()), func(k, _ []byte) error {
+		if kind == kindMarker {
+			// The age index holds every version: only delete markers
+			// count for the marker action.
+			ent, err := parseIndexKey(k, bucket)
+			if err != nil {
+				return nil
+			}
+			v, err := e.versionBySort(bucket, ent.key, ent.suffix)
+			if err != nil || !v.DeleteMarker {
+				return nil
+			}
+		}
 		if n++; n >= overdueLimit {
 			return errStopped
 		}

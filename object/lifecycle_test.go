@@ -206,7 +206,9 @@ func TestLifecycleVersioned(t *testing.T) {
 	}
 	clk.set(t0.Add(5 * time.Second))
 	rep = previewThenRun(t, e, "lc-v")
-	if got, want := itemSummary(rep), "k:NoncurrentVersionExpiration:all k:ExpiredObjectDeleteMarker:dm"; got != want {
+	// The marker goes under the first rule that selects it: "all" (its
+	// Days also clean up old enough expired markers, as in AWS).
+	if got, want := itemSummary(rep), "k:NoncurrentVersionExpiration:all k:ExpiredObjectDeleteMarker:all"; got != want {
 		t.Fatalf("second run %q, want %q", got, want)
 	}
 	if vs := versionsOf(t, e, "lc-v", "k"); len(vs) != 0 {
@@ -274,7 +276,9 @@ func TestLifecycleLockInterplay(t *testing.T) {
 	}
 	clk.set(t0.Add(5 * time.Second))
 	rep = previewThenRun(t, e, "lc-l")
-	if got, want := itemSummary(rep), "free:NoncurrentVersionExpiration:everything held:NoncurrentVersionExpiration:everything:skipped=legal-hold locked:NoncurrentVersionExpiration:everything:skipped=retention"; got != want {
+	// The unlocked key loses its old version and then its lone marker (the
+	// rule's Days clean up expired markers); the locked ones keep both.
+	if got, want := itemSummary(rep), "free:NoncurrentVersionExpiration:everything free:ExpiredObjectDeleteMarker:everything held:NoncurrentVersionExpiration:everything:skipped=legal-hold locked:NoncurrentVersionExpiration:everything:skipped=retention"; got != want {
 		t.Fatalf("second run %q, want %q", got, want)
 	}
 	for _, k := range []string{"locked", "held"} {
@@ -303,7 +307,7 @@ func TestLifecycleLockInterplay(t *testing.T) {
 	}
 	clk.set(until.Add(time.Second))
 	rep = previewThenRun(t, e, "lc-l")
-	if rep.Done != 2 || rep.Skipped != 0 {
+	if rep.Done != 4 || rep.Skipped != 0 { // each old version, then its lone marker
 		t.Fatalf("after release: %s", itemSummary(rep))
 	}
 	if st := ruleStatus(t, e, "lc-l", "everything", kindNoncurrent); st.Pending != 0 || st.Expired != 3 {
@@ -574,5 +578,69 @@ func TestLifecycleTagFilter(t *testing.T) {
 	clk.set(t0.Add(3 * time.Second))
 	if got := itemSummary(previewThenRun(t, e, "lc-t")); got != "tagged:Expiration:tmp" {
 		t.Fatalf("items %q", got)
+	}
+	// Tagged after the rule's cursor passed it: the next run still sees
+	// it (the tag rewrite leaves a pending entry).
+	if _, err := e.PutObjectTags(ctx, "lc-t", "none", "", map[string]string{"class": "tmp"}); err != nil {
+		t.Fatal(err)
+	}
+	clk.set(t0.Add(4 * time.Second))
+	if got := itemSummary(previewThenRun(t, e, "lc-t")); got != "none:Expiration:tmp" {
+		t.Fatalf("after retagging: items %q", got)
+	}
+	if _, err := e.HeadObject(ctx, "lc-t", "none", GetOptions{}); !errors.Is(err, ErrNoSuchKey) {
+		t.Fatalf("retagged object after expiry: %v", err)
+	}
+	if got := itemSummary(previewThenRun(t, e, "lc-t")); got != "" {
+		t.Fatalf("third run: items %q", got)
+	}
+}
+
+// TestLifecycleDaysCleansMarkers: an Expiration Days rule also removes
+// expired object delete markers once they are that old, as AWS does,
+// whether the marker became lone before or after it was old enough.
+func TestLifecycleDaysCleansMarkers(t *testing.T) {
+	clk := &lcClock{t: time.Unix(1_700_000_000, 0).UTC()}
+	e := lcEngine(t, drivePaths(t, 4), 1000, clk)
+	defer e.Close()
+	t0 := clk.now()
+	if err := e.MakeBucket(ctx, "lc-m", MakeBucketOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.SetBucketVersioning(ctx, "lc-m", VersioningEnabled); err != nil {
+		t.Fatal(err)
+	}
+	mustPut(t, e, "lc-m", "k", []byte("data"))
+	clk.set(t0.Add(100 * time.Millisecond)) // versions need distinct times
+	if _, err := e.DeleteObject(ctx, "lc-m", "k", DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	setLifecycle(t, e, "lc-m", `<Rule><ID>all</ID><Status>Enabled</Status><Expiration><Days>3</Days></Expiration><NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays></NoncurrentVersionExpiration></Rule>`)
+	// The old version goes; the marker, lone now, is younger than 3 days.
+	clk.set(t0.Add(2500 * time.Millisecond))
+	if got, want := itemSummary(previewThenRun(t, e, "lc-m")), "k:NoncurrentVersionExpiration:all"; got != want {
+		t.Fatalf("first run %q, want %q", got, want)
+	}
+	if vs := versionsOf(t, e, "lc-m", "k"); len(vs) != 1 || !vs[0].DeleteMarker {
+		t.Fatalf("after first run: %d versions", len(vs))
+	}
+	// Old enough: the marker goes too.
+	clk.set(t0.Add(4500 * time.Millisecond))
+	if got, want := itemSummary(previewThenRun(t, e, "lc-m")), "k:ExpiredObjectDeleteMarker:all"; got != want {
+		t.Fatalf("second run %q, want %q", got, want)
+	}
+	if vs := versionsOf(t, e, "lc-m", "k"); len(vs) != 0 {
+		t.Fatalf("after second run: %d versions", len(vs))
+	}
+	// A marker that is already old when its last version goes is removed
+	// in the same run.
+	mustPut(t, e, "lc-m", "j", []byte("data"))
+	clk.set(t0.Add(4600 * time.Millisecond))
+	if _, err := e.DeleteObject(ctx, "lc-m", "j", DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	clk.set(t0.Add(9 * time.Second))
+	if got, want := itemSummary(previewThenRun(t, e, "lc-m")), "j:NoncurrentVersionExpiration:all j:ExpiredObjectDeleteMarker:all"; got != want {
+		t.Fatalf("third run %q, want %q", got, want)
 	}
 }
