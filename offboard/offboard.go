@@ -107,7 +107,12 @@ type BlockedError struct {
 }
 
 func (e *BlockedError) Error() string {
-	return fmt.Sprintf("offboard: tenant %q has %d versions under retention or legal hold", e.Tenant, max(e.Total, int64(len(e.Blockers))))
+	n := max(e.Total, int64(len(e.Blockers)))
+	noun := "versions"
+	if n == 1 {
+		noun = "version"
+	}
+	return fmt.Sprintf("offboard: tenant %q has %d %s under retention or legal hold", e.Tenant, n, noun)
 }
 
 // Storage is what offboarding needs from the object layer; the object
