@@ -216,9 +216,8 @@ func (f *shardFiles) prepareMissing(shardLen int) {
 // was found missing or corrupt, Options.OnCorrupt is called once (from
 // NewReader or from the reader's prefetch goroutine).
 //
-// The reader decodes ahead of the caller in a goroutine — one block, or
-// readAheadBlocks for reads longer than four blocks; memory is that many
-// blocks of output (two at least) plus one block of shard pieces.
+// The reader decodes one block ahead of the caller in a goroutine; memory is
+// two blocks of output plus one block of shard pieces.
 //
 // Errors (from NewReader or Read): ErrInvalidRange when the range is not
 // inside [0, size]; ErrReadQuorum when fewer than k good pieces of a block
@@ -243,27 +242,15 @@ func (s *Set) NewReader(id string, size int64, off, length int64) (io.ReadCloser
 		r.f.close()
 		return nil, err
 	}
-	// Long reads decode further ahead: the consumer (decryption, the
-	// network) and the producer (reads, verification) then overlap
-	// instead of taking turns.
-	depth := 2
-	if length > 4*int64(s.blockSize) {
-		depth = readAheadBlocks
-	}
-	r.ready = make(chan chunk, depth-1)
-	r.free = make(chan []byte, depth)
-	for range depth {
-		r.free <- nil
-	}
+	r.ready = make(chan chunk)
+	r.free = make(chan []byte, 2)
+	r.free <- nil
+	r.free <- nil
 	r.done = make(chan struct{})
 	r.exited = make(chan struct{})
 	go r.produce()
 	return r, nil
 }
-
-// readAheadBlocks is how many blocks a long read decodes ahead of its
-// consumer.
-const readAheadBlocks = 4
 
 // chunk is the decoded part of one block (or the error that ended the
 // stream).
@@ -345,7 +332,7 @@ func (r *reader) Read(p []byte) (int, error) {
 			return 0, r.err
 		}
 		if r.curBuf != nil {
-			r.free <- r.curBuf // never blocks: at most depth buffers exist
+			r.free <- r.curBuf // never blocks: at most two buffers exist
 			r.curBuf = nil
 		}
 		c := <-r.ready
@@ -415,9 +402,6 @@ func (r *reader) Close() error {
 			select {
 			case b := <-r.free:
 				r.f.s.blocks.put(b)
-				continue
-			case c := <-r.ready:
-				r.f.s.blocks.put(c.data)
 				continue
 			default:
 			}
