@@ -24,6 +24,7 @@ type shardFiles struct {
 	errs    []error       // per drive: why it is gone
 
 	bufs   [][]byte // per drive piece buffer: hash + shard
+	block  []byte   // when set, the data drives' pieces of the current block live here
 	shards [][]byte // per drive shard view of bufs (len 0 = not available)
 	good   []bool   // per drive: piece of the current block verified
 }
@@ -87,8 +88,14 @@ func (f *shardFiles) close() {
 	}
 }
 
-// piece makes f.bufs[i] a piece buffer of length n from the set's pool.
+// piece returns the piece buffer of drive i, of length n: the drive's slot in
+// f.block for a data drive while a block buffer is set (so a reader's output
+// needs no assembling copy), else f.bufs[i] from the set's pool.
 func (f *shardFiles) piece(i, n int) []byte {
+	if i < f.s.k && f.block != nil {
+		ps := f.s.pieces.size
+		return f.block[i*ps : i*ps+n : (i+1)*ps]
+	}
 	if f.bufs[i] == nil {
 		f.bufs[i] = f.s.pieces.get()
 	}
@@ -217,7 +224,8 @@ func (f *shardFiles) prepareMissing(shardLen int) {
 // NewReader or from the reader's prefetch goroutine).
 //
 // The reader decodes one block ahead of the caller in a goroutine; memory is
-// two blocks of output plus one block of shard pieces.
+// two block buffers (the data pieces of a block, read and verified in place
+// and handed to Read without assembling) plus the parity pieces.
 //
 // Errors (from NewReader or Read): ErrInvalidRange when the range is not
 // inside [0, size]; ErrReadQuorum when fewer than k good pieces of a block
@@ -253,9 +261,10 @@ func (s *Set) NewReader(id string, size int64, off, length int64) (io.ReadCloser
 }
 
 // chunk is the decoded part of one block (or the error that ended the
-// stream).
+// stream): segments of the data shards' pieces in buf, a block buffer.
 type chunk struct {
-	data []byte
+	segs [][]byte
+	buf  []byte
 	err  error
 }
 
@@ -275,8 +284,8 @@ type reader struct {
 	exited chan struct{} // closed when the producer returns
 
 	// consumer state
-	cur    []byte // unread bytes of the current chunk
-	curBuf []byte // the current chunk's buffer, returned to free when used
+	cur    [][]byte // unread segments of the current chunk
+	curBuf []byte   // the current chunk's buffer, returned to free when used
 	err    error
 }
 
@@ -306,9 +315,11 @@ func (r *reader) produce() {
 		}
 		c := chunk{err: io.EOF}
 		if r.off < r.end {
-			c.data, c.err = r.nextBlock(buf[:0])
+			c.segs, c.err = r.nextBlock(buf[:cap(buf)])
 		}
-		if c.data == nil {
+		if c.err == nil {
+			c.buf = buf
+		} else {
 			r.f.s.blocks.put(buf) // the end or an error: buf is unused
 		}
 		select {
@@ -340,17 +351,29 @@ func (r *reader) Read(p []byte) (int, error) {
 			r.err = c.err
 			return 0, c.err
 		}
-		r.cur, r.curBuf = c.data, c.data
+		r.cur, r.curBuf = c.segs, c.buf
+		for len(r.cur) > 0 && len(r.cur[0]) == 0 {
+			r.cur = r.cur[1:]
+		}
 	}
-	n := copy(p, r.cur)
-	r.cur = r.cur[n:]
+	n := 0
+	for len(r.cur) > 0 && n < len(p) {
+		c := copy(p[n:], r.cur[0])
+		n += c
+		if r.cur[0] = r.cur[0][c:]; len(r.cur[0]) == 0 {
+			r.cur = r.cur[1:]
+		}
+	}
 	return n, nil
 }
 
-// nextBlock reads and, if needed, reconstructs the block holding r.off and
-// appends the bytes of the range in it to dst.
-func (r *reader) nextBlock(dst []byte) ([]byte, error) {
+// nextBlock reads and, if needed, reconstructs the block holding r.off into
+// block (a buffer of k pieces) and returns the bytes of the range in it, as
+// segments of the data shards.
+func (r *reader) nextBlock(block []byte) ([][]byte, error) {
 	f := r.f
+	f.block = block
+	defer func() { f.block = nil }()
 	bs := int64(f.s.blockSize)
 	b := r.off / bs
 	blockLen, shardLen, fileOff := f.geometry(b)
@@ -379,12 +402,13 @@ func (r *reader) nextBlock(dst []byte) ([]byte, error) {
 		}
 	}
 	r.report()
+	segs := make([][]byte, 0, last-first+1)
 	for i := first; i <= last; i++ {
 		s := f.shards[i]
-		dst = append(dst, s[max(lo-i*shardLen, 0):min(hi-i*shardLen, shardLen)]...)
+		segs = append(segs, s[max(lo-i*shardLen, 0):min(hi-i*shardLen, shardLen)])
 	}
 	r.off += int64(hi - lo)
-	return dst, nil
+	return segs, nil
 }
 
 // Close stops the prefetching and releases the shard files. It always

@@ -63,7 +63,8 @@ type Set struct {
 	onCorrupt    func(string)
 	enc          reedsolomon.Encoder
 	// pieces and blocks pool the readers' buffers (one piece: hash +
-	// shard of a full block; one decoded block), so that GETs do not
+	// shard of a full block; one block buffer: the k data pieces of a
+	// block, which readers hand out in place), so that GETs do not
 	// allocate and clear megabytes per request.
 	pieces, blocks bufPool
 }
@@ -232,7 +233,7 @@ func newSet(drives []Drive, m, blockSize int, deploymentID string, onCorrupt fun
 		onCorrupt:    onCorrupt,
 		enc:          enc,
 		pieces:       newBufPool(hashSize + int(ceilDiv(int64(blockSize), int64(k)))),
-		blocks:       newBufPool(blockSize),
+		blocks:       newBufPool(k * (hashSize + int(ceilDiv(int64(blockSize), int64(k))))),
 	}, nil
 }
 

@@ -266,6 +266,9 @@ type readCloser struct {
 	io.Closer
 }
 
+// WriteTo passes the inner reader's WriteTo through (see authErrReader).
+func (rc *readCloser) WriteTo(w io.Writer) (int64, error) { return io.Copy(w, rc.Reader) }
+
 // errMapReader maps lower-layer errors met mid-stream to object sentinels.
 type errMapReader struct{ r io.Reader }
 
@@ -275,6 +278,13 @@ func (m errMapReader) Read(p []byte) (int, error) {
 		err = mapErr(err)
 	}
 	return n, err
+}
+
+// WriteTo passes the inner reader's WriteTo through; mapErr leaves the
+// writer's (connection's) errors as they are.
+func (m errMapReader) WriteTo(w io.Writer) (int64, error) {
+	n, err := io.Copy(w, m.r)
+	return n, mapErr(err)
 }
 
 // chainReader reads segments one after another, opening each on demand so
@@ -306,6 +316,30 @@ func (c *chainReader) Read(p []byte) (int, error) {
 			continue
 		}
 		return n, err
+	}
+}
+
+// WriteTo writes the segments in order, each through its own WriteTo.
+func (c *chainReader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for {
+		if c.cur == nil {
+			if len(c.segs) == 0 {
+				return total, nil
+			}
+			rc, err := c.segs[0]()
+			if err != nil {
+				return total, err
+			}
+			c.cur, c.segs = rc, c.segs[1:]
+		}
+		n, err := io.Copy(w, c.cur)
+		total += n
+		if err != nil {
+			return total, err
+		}
+		c.cur.Close()
+		c.cur = nil
 	}
 }
 

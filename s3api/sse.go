@@ -278,6 +278,10 @@ type wipeOnClose struct {
 	key *customerKey
 }
 
+// WriteTo passes the object reader's WriteTo through, so fasthttp's copy
+// takes the decrypting stream's no-copy path.
+func (w wipeOnClose) WriteTo(dst io.Writer) (int64, error) { return io.Copy(dst, w.ReadCloser) }
+
 func (w wipeOnClose) Close() error {
 	err := w.ReadCloser.Close()
 	w.key.wipe()

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"io"
 	"testing"
+	"testing/iotest"
 
 	"golang.org/x/crypto/chacha20poly1305"
 )
@@ -90,8 +91,49 @@ func seal(t testing.TB, p Params, plaintext []byte) []byte {
 	return out.Bytes()
 }
 
-// open reads [off, off+length) of a stream of size bytes from the whole stored stream.
+// readMode is one way of draining a Reader: every test that checks what a Reader
+// releases runs it in each mode, since Read and WriteRuns place packages differently.
+type readMode struct {
+	name string
+	read func(r io.Reader) ([]byte, error)
+}
+
+// writeRuns drains r with WriteRuns and a run buffer of n packages, after first taking
+// prefix bytes with Read (so WriteRuns also starts with leftover plaintext).
+func writeRuns(n, prefix int) func(io.Reader) ([]byte, error) {
+	return func(r io.Reader) ([]byte, error) {
+		var out bytes.Buffer
+		if _, err := io.CopyN(&out, onlyReader{r}, int64(prefix)); err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			return out.Bytes(), err
+		}
+		_, err := r.(*Reader).WriteRuns(&out, make([]byte, n*PackageSize+TagSize))
+		return out.Bytes(), err
+	}
+}
+
+var readModes = []readMode{
+	{"Read", io.ReadAll},
+	{"one byte reads", func(r io.Reader) ([]byte, error) { return io.ReadAll(iotest.OneByteReader(r)) }},
+	{"WriteTo", func(r io.Reader) ([]byte, error) {
+		var out bytes.Buffer
+		_, err := r.(io.WriterTo).WriteTo(&out)
+		return out.Bytes(), err
+	}},
+	{"WriteRuns of 1 package", writeRuns(1, 0)},
+	{"WriteRuns of 3 packages after a 10-byte Read", writeRuns(3, 10)},
+}
+
+// open reads [off, off+length) of a stream of size bytes from the whole stored stream,
+// with Read.
 func open(p Params, stored []byte, off, length, size int64) ([]byte, error) {
+	return openWith(readModes[0], p, stored, off, length, size)
+}
+
+// openWith is open draining the Reader in mode m.
+func openWith(m readMode, p Params, stored []byte, off, length, size int64) ([]byte, error) {
 	so, sl := StoredRange(off, length, size)
 	if so+sl > int64(len(stored)) {
 		sl = max(0, int64(len(stored))-so)
@@ -100,7 +142,7 @@ func open(p Params, stored []byte, off, length, size int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return io.ReadAll(r)
+	return m.read(r)
 }
 
 // referenceSeal is an independent, direct transcription of docs/on-disk-format.md ("Encrypted stream format"), used to check the

@@ -7,15 +7,16 @@ import (
 	"io"
 )
 
-// Reader opens the packages of a stored range and returns the requested plaintext. It holds
-// one package buffer (PackageSize + TagSize bytes). A Reader is not safe for concurrent use.
+// Reader opens the packages of a stored range and returns the requested plaintext. Read
+// uses one package buffer (PackageSize + TagSize bytes); WriteTo and WriteRuns use a run
+// buffer of several packages instead. A Reader is not safe for concurrent use.
 type Reader struct {
 	r         io.Reader
 	aead      cipher.AEAD
 	nonceBase [NonceBaseSize]byte
 	nonce     [12]byte
 	aad       [9]byte
-	buf       []byte // one stored package; opened in place
+	buf       []byte // Read's package buffer, opened in place; allocated on first use
 	plain     []byte // verified plaintext not yet returned (a slice of buf)
 	next      int64  // index of the next package to open
 	last      int64  // index of the last package of the range
@@ -52,7 +53,6 @@ func NewReader(r io.Reader, p Params, off, length, size int64) (io.Reader, error
 		r:         r,
 		aead:      aead,
 		nonceBase: p.NonceBase,
-		buf:       make([]byte, PackageSize+TagSize),
 		next:      first,
 		last:      last,
 		final:     n - 1,
@@ -78,30 +78,76 @@ func (sr *Reader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// WriteTo implements io.WriterTo, so io.Copy writes verified packages straight from the
-// Reader's buffer.
+// RunPackages is how many packages WriteTo opens into one contiguous run of plaintext
+// before writing it. A run larger than a buffered writer's buffer (fasthttp's is 64 KiB)
+// goes to the connection without first being copied into that buffer.
+const RunPackages = 4
+
+// RunBufferSize is the size of the run buffer WriteRuns wants: RunPackages packages plus
+// room for the last one's tag.
+const RunBufferSize = RunPackages*PackageSize + TagSize
+
+// WriteTo implements io.WriterTo with a run buffer allocated for the call (see WriteRuns).
 func (sr *Reader) WriteTo(w io.Writer) (int64, error) {
+	return sr.WriteRuns(w, make([]byte, RunBufferSize))
+}
+
+// WriteRuns writes the rest of the range's plaintext to w, like WriteTo, using run (at
+// least PackageSize+TagSize bytes; RunBufferSize for full runs) as its buffer, so that a
+// caller can pool run buffers. Package i of a run is read into run at i*PackageSize and
+// opened in place there, over the tag of package i-1 (verified already), so the verified
+// plaintext of the run is contiguous and is written with one call, without a copy. Only
+// packages whose tags verified are ever written; run holds plaintext afterwards.
+func (sr *Reader) WriteRuns(w io.Writer, run []byte) (int64, error) {
 	var total int64
-	for {
-		if len(sr.plain) > 0 {
-			n, err := w.Write(sr.plain)
-			total += int64(n)
-			sr.plain = sr.plain[n:]
-			if err == nil && len(sr.plain) > 0 {
-				err = io.ErrShortWrite
+	write := func(p []byte) error {
+		n, err := w.Write(p)
+		total += int64(n)
+		if err == nil && n < len(p) {
+			err = io.ErrShortWrite
+		}
+		return err
+	}
+	if len(sr.plain) > 0 { // left by an earlier Read
+		err := write(sr.plain)
+		sr.plain = nil
+		if err != nil {
+			return total, err
+		}
+	}
+	if len(run) < PackageSize+TagSize {
+		return total, fmt.Errorf("stream: run buffer of %d bytes, want at least %d", len(run), PackageSize+TagSize)
+	}
+	perRun := (len(run) - TagSize) / PackageSize
+	for sr.err == nil {
+		lo, hi := -1, 0
+		for i := 0; i < perRun; i++ {
+			if sr.next > sr.last {
+				sr.err = sr.checkEnd()
+				break
 			}
-			if err != nil {
+			pl, ph, ok := sr.open(run[i*PackageSize:])
+			if !ok {
+				break
+			}
+			if lo < 0 {
+				lo = i*PackageSize + pl // only a range's first package skips bytes
+			}
+			hi = i*PackageSize + ph
+			if ph < PackageSize {
+				break // the range's last package
+			}
+		}
+		if lo >= 0 && hi > lo {
+			if err := write(run[lo:hi]); err != nil {
 				return total, err
 			}
 		}
-		if sr.err == io.EOF {
-			return total, nil
-		}
-		if sr.err != nil {
-			return total, sr.err
-		}
-		sr.fill()
 	}
+	if sr.err == io.EOF {
+		return total, nil
+	}
+	return total, sr.err
 }
 
 // fill opens the next package into sr.plain, or sets sr.err (io.EOF after the range).
@@ -110,34 +156,46 @@ func (sr *Reader) fill() {
 		sr.err = sr.checkEnd()
 		return
 	}
+	if sr.buf == nil {
+		sr.buf = make([]byte, PackageSize+TagSize)
+	}
+	if lo, hi, ok := sr.open(sr.buf); ok {
+		sr.plain = sr.buf[lo:hi]
+	}
+}
+
+// open reads package sr.next into buf (at least PackageSize+TagSize bytes), opens it in
+// place and returns where the range's plaintext lies in it, buf[lo:hi]. On failure it sets
+// sr.err and returns ok false.
+func (sr *Reader) open(buf []byte) (lo, hi int, ok bool) {
 	i := sr.next
 	plen, final := PackageSize, i == sr.final
 	if final {
 		plen = sr.finalLen
 	}
-	stored := sr.buf[:plen+TagSize]
+	stored := buf[:plen+TagSize]
 	if _, err := io.ReadFull(sr.r, stored); err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			sr.err = fmt.Errorf("%w: package %d truncated", ErrAuth, i)
 		} else {
 			sr.err = fmt.Errorf("stream: reading package %d: %w", i, err)
 		}
-		return
+		return 0, 0, false
 	}
 	nonceAAD(&sr.nonce, &sr.aad, &sr.nonceBase, uint64(i), final)
 	pt, err := sr.aead.Open(stored[:0], sr.nonce[:], stored, sr.aad[:])
 	if err != nil {
 		sr.err = fmt.Errorf("%w: package %d", ErrAuth, i)
-		return
+		return 0, 0, false
 	}
 	sr.next++
-	pt = pt[sr.skip:]
+	lo, hi = sr.skip, len(pt)
 	sr.skip = 0
-	if int64(len(pt)) > sr.remaining {
-		pt = pt[:sr.remaining]
+	if int64(hi-lo) > sr.remaining {
+		hi = lo + int(sr.remaining)
 	}
-	sr.remaining -= int64(len(pt))
-	sr.plain = pt
+	sr.remaining -= int64(hi - lo)
+	return lo, hi, true
 }
 
 // checkEnd verifies that r has nothing after the range's last package.

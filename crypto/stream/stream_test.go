@@ -125,9 +125,11 @@ func TestRanges(t *testing.T) {
 			stored := seal(t, p, pt)
 			check := func(off, length int64) {
 				t.Helper()
-				got, err := open(p, stored, off, length, size)
-				if err != nil || !bytes.Equal(got, pt[off:off+length]) {
-					t.Fatalf("%v size %d range [%d,+%d): err %v, equal %v", s, size, off, length, err, bytes.Equal(got, pt[off:off+length]))
+				for _, m := range readModes {
+					got, err := openWith(m, p, stored, off, length, size)
+					if err != nil || !bytes.Equal(got, pt[off:off+length]) {
+						t.Fatalf("%v %s size %d range [%d,+%d): err %v, equal %v", s, m.name, size, off, length, err, bytes.Equal(got, pt[off:off+length]))
+					}
 				}
 			}
 			edges := []int64{0, 1, ps - 1, ps, ps + 1, 2*ps - 1, 2 * ps, size - 1, size}
