@@ -284,9 +284,10 @@ type reader struct {
 	exited chan struct{} // closed when the producer returns
 
 	// consumer state
-	cur    [][]byte // unread segments of the current chunk
-	curBuf []byte   // the current chunk's buffer, returned to free when used
-	err    error
+	cur     [][]byte // unread segments of the current chunk
+	curBuf  []byte   // the current chunk's buffer, returned to free when used
+	scratch []byte   // Next's buffer for bytes that straddle two segments
+	err     error
 }
 
 // report calls OnCorrupt once, the first time damage is seen.
@@ -333,14 +334,16 @@ func (r *reader) produce() {
 	}
 }
 
-// Read implements io.Reader.
-func (r *reader) Read(p []byte) (int, error) {
+// advance makes r.cur non-empty, taking the next chunk from the producer
+// (and handing the used buffer back) when needed, or returns the error that
+// ended the stream (io.EOF at the end of the range).
+func (r *reader) advance() error {
 	if r.f == nil && r.err == nil {
 		r.err = io.EOF // empty range
 	}
 	for len(r.cur) == 0 {
 		if r.err != nil {
-			return 0, r.err
+			return r.err
 		}
 		if r.curBuf != nil {
 			r.free <- r.curBuf // never blocks: at most two buffers exist
@@ -349,12 +352,43 @@ func (r *reader) Read(p []byte) (int, error) {
 		c := <-r.ready
 		if c.err != nil {
 			r.err = c.err
-			return 0, c.err
+			return c.err
 		}
 		r.cur, r.curBuf = c.segs, c.buf
 		for len(r.cur) > 0 && len(r.cur[0]) == 0 {
 			r.cur = r.cur[1:]
 		}
+	}
+	return nil
+}
+
+// Next returns the next n bytes of the range without copying them when they
+// lie in one shard piece (the common case), else copied into a scratch
+// buffer. The slice is valid only until the next call of Next or Read. At
+// the end of the range it returns what is left, with io.ErrUnexpectedEOF,
+// or nothing with io.EOF; other errors are those of Read.
+func (r *reader) Next(n int) ([]byte, error) {
+	if err := r.advance(); err != nil {
+		return nil, err
+	}
+	if seg := r.cur[0]; len(seg) >= n {
+		if r.cur[0] = seg[n:]; len(r.cur[0]) == 0 {
+			r.cur = r.cur[1:]
+		}
+		return seg[:n:n], nil
+	}
+	if cap(r.scratch) < n {
+		r.scratch = make([]byte, n)
+	}
+	buf := r.scratch[:n]
+	got, err := io.ReadFull(r, buf)
+	return buf[:got], err
+}
+
+// Read implements io.Reader.
+func (r *reader) Read(p []byte) (int, error) {
+	if err := r.advance(); err != nil {
+		return 0, err
 	}
 	n := 0
 	for len(r.cur) > 0 && n < len(p) {

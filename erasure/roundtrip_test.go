@@ -154,3 +154,55 @@ func TestReaderCloseEarly(t *testing.T) {
 		t.Fatalf("goroutines leaked: %d > %d", n, before)
 	}
 }
+
+// TestReaderNext drains random ranges with a random mix of Next (sizes that
+// fit in a piece and sizes that straddle pieces and blocks) and Read, over
+// healthy shards and with a data drive damaged (pieces rebuilt into the block
+// buffer), and checks the bytes and the end-of-range results.
+func TestReaderNext(t *testing.T) {
+	type nexter interface {
+		Next(int) ([]byte, error)
+	}
+	for _, damaged := range []bool{false, true} {
+		e := newEnv(t, 4)
+		s := e.open(t, Options{BlockSize: 1024})
+		rng := rand.New(rand.NewSource(5))
+		data := randBytes(rng, 10*1024+333)
+		put(t, s, "next", data, rng)
+		if damaged {
+			damageDrive(t, e, rng, 0, "next", dmgBitrot) // every piece of drive 0 fails verification
+		}
+		for range 300 {
+			off := rng.Int63n(int64(len(data)))
+			length := rng.Int63n(int64(len(data)) - off + 1)
+			r, err := s.NewReader("next", int64(len(data)), off, length)
+			must(t, err)
+			var got []byte
+			for {
+				var b []byte
+				if rng.Intn(3) == 0 {
+					buf := make([]byte, 1+rng.Intn(700))
+					var n int
+					n, err = r.Read(buf)
+					b = buf[:n]
+				} else {
+					b, err = r.(nexter).Next(1 + rng.Intn(1500))
+				}
+				got = append(got, b...)
+				if err == io.ErrUnexpectedEOF {
+					if _, err = r.(nexter).Next(1); err != io.EOF {
+						t.Fatalf("Next after the short end: %v, want io.EOF", err)
+					}
+				}
+				if err == io.EOF {
+					break
+				}
+				must(t, err)
+			}
+			if !bytes.Equal(got, data[off:off+length]) {
+				t.Fatalf("damaged %v: range [%d,+%d): %d bytes, equal %v", damaged, off, length, len(got), bytes.Equal(got, data[off:off+length]))
+			}
+			must(t, r.Close())
+		}
+	}
+}

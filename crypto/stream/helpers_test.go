@@ -91,11 +91,49 @@ func seal(t testing.TB, p Params, plaintext []byte) []byte {
 	return out.Bytes()
 }
 
-// readMode is one way of draining a Reader: every test that checks what a Reader
-// releases runs it in each mode, since Read and WriteRuns place packages differently.
+// readMode is one way of feeding and draining a Reader: every test that checks what a
+// Reader releases runs it in each mode, since Read, WriteRuns and a PackageSource place
+// packages differently.
 type readMode struct {
 	name string
+	src  bool // feed the Reader through a nextSource
 	read func(r io.Reader) ([]byte, error)
+}
+
+// reader returns a Reader over stored in mode m.
+func (m readMode) reader(stored []byte, p Params, off, length, size int64) (io.Reader, error) {
+	var in io.Reader = bytes.NewReader(stored)
+	if m.src {
+		in = &nextSource{r: in}
+	}
+	return NewReader(in, p, off, length, size)
+}
+
+// nextSource is a PackageSource that, like the erasure reader, hands out slices valid
+// only until its next call: every call scribbles over the slice returned before.
+type nextSource struct {
+	r    io.Reader
+	last []byte
+}
+
+func (s *nextSource) scribble() {
+	for i := range s.last {
+		s.last[i] = 0xa5
+	}
+	s.last = nil
+}
+
+func (s *nextSource) Read(p []byte) (int, error) {
+	s.scribble()
+	return s.r.Read(p)
+}
+
+func (s *nextSource) Next(n int) ([]byte, error) {
+	s.scribble()
+	b := make([]byte, n)
+	got, err := io.ReadFull(s.r, b)
+	s.last = b[:got]
+	return s.last, err
 }
 
 // writeRuns drains r with WriteRuns and a run buffer of n packages, after first taking
@@ -114,17 +152,26 @@ func writeRuns(n, prefix int) func(io.Reader) ([]byte, error) {
 	}
 }
 
-var readModes = []readMode{
-	{"Read", io.ReadAll},
-	{"one byte reads", func(r io.Reader) ([]byte, error) { return io.ReadAll(iotest.OneByteReader(r)) }},
-	{"WriteTo", func(r io.Reader) ([]byte, error) {
-		var out bytes.Buffer
-		_, err := r.(io.WriterTo).WriteTo(&out)
-		return out.Bytes(), err
-	}},
-	{"WriteRuns of 1 package", writeRuns(1, 0)},
-	{"WriteRuns of 3 packages after a 10-byte Read", writeRuns(3, 10)},
-}
+var readModes = func() []readMode {
+	drains := []readMode{
+		{name: "Read", read: io.ReadAll},
+		{name: "one byte reads", read: func(r io.Reader) ([]byte, error) { return io.ReadAll(iotest.OneByteReader(r)) }},
+		{name: "WriteTo", read: func(r io.Reader) ([]byte, error) {
+			var out bytes.Buffer
+			_, err := r.(io.WriterTo).WriteTo(&out)
+			return out.Bytes(), err
+		}},
+		{name: "WriteRuns of 1 package", read: writeRuns(1, 0)},
+		{name: "WriteRuns of 3 packages after a 10-byte Read", read: writeRuns(3, 10)},
+	}
+	modes := drains
+	for _, d := range drains {
+		d.name += " from a PackageSource"
+		d.src = true
+		modes = append(modes, d)
+	}
+	return modes
+}()
 
 // open reads [off, off+length) of a stream of size bytes from the whole stored stream,
 // with Read.
@@ -132,13 +179,13 @@ func open(p Params, stored []byte, off, length, size int64) ([]byte, error) {
 	return openWith(readModes[0], p, stored, off, length, size)
 }
 
-// openWith is open draining the Reader in mode m.
+// openWith is open in mode m.
 func openWith(m readMode, p Params, stored []byte, off, length, size int64) ([]byte, error) {
 	so, sl := StoredRange(off, length, size)
 	if so+sl > int64(len(stored)) {
 		sl = max(0, int64(len(stored))-so)
 	}
-	r, err := NewReader(bytes.NewReader(stored[so:so+sl]), p, off, length, size)
+	r, err := m.reader(stored[so:so+sl], p, off, length, size)
 	if err != nil {
 		return nil, err
 	}

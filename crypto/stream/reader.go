@@ -12,6 +12,7 @@ import (
 // buffer of several packages instead. A Reader is not safe for concurrent use.
 type Reader struct {
 	r         io.Reader
+	src       PackageSource // r, when it is one
 	aead      cipher.AEAD
 	nonceBase [NonceBaseSize]byte
 	nonce     [12]byte
@@ -25,6 +26,16 @@ type Reader struct {
 	skip      int    // plaintext bytes to drop from the first package
 	remaining int64  // plaintext bytes of the range not yet placed in plain
 	err       error  // sticky; io.EOF at the end
+}
+
+// PackageSource is a reader that can also hand out its next n bytes without copying them,
+// as a slice valid until its next call (the erasure reader does, from its block buffers).
+// At the end it returns what is left with io.ErrUnexpectedEOF, or nothing with io.EOF. A
+// Reader over a PackageSource decrypts each package straight from the source's buffer into
+// its own, instead of copying it in first and opening it in place.
+type PackageSource interface {
+	io.Reader
+	Next(n int) ([]byte, error)
 }
 
 // NewReader returns a reader of the plaintext range [off, off+length) of a stream of size
@@ -49,8 +60,10 @@ func NewReader(r io.Reader, p Params, off, length, size int64) (io.Reader, error
 		return nil, err
 	}
 	n := packages(size)
+	src, _ := r.(PackageSource)
 	return &Reader{
 		r:         r,
+		src:       src,
 		aead:      aead,
 		nonceBase: p.NonceBase,
 		next:      first,
@@ -95,8 +108,9 @@ func (sr *Reader) WriteTo(w io.Writer) (int64, error) {
 // WriteRuns writes the rest of the range's plaintext to w, like WriteTo, using run (at
 // least PackageSize+TagSize bytes; RunBufferSize for full runs) as its buffer, so that a
 // caller can pool run buffers. Package i of a run is read into run at i*PackageSize and
-// opened in place there, over the tag of package i-1 (verified already), so the verified
-// plaintext of the run is contiguous and is written with one call, without a copy. Only
+// opened in place there, over the tag of package i-1 (verified already), or decrypted there
+// from a PackageSource, so the verified plaintext of the run is contiguous and is written
+// with one call, without a copy. Only
 // packages whose tags verified are ever written; run holds plaintext afterwards.
 func (sr *Reader) WriteRuns(w io.Writer, run []byte) (int64, error) {
 	var total int64
@@ -164,8 +178,9 @@ func (sr *Reader) fill() {
 	}
 }
 
-// open reads package sr.next into buf (at least PackageSize+TagSize bytes), opens it in
-// place and returns where the range's plaintext lies in it, buf[lo:hi]. On failure it sets
+// open reads package sr.next into buf (at least PackageSize+TagSize bytes) and opens it in
+// place, or decrypts it into buf straight from a PackageSource, and returns where the
+// range's plaintext lies in buf, buf[lo:hi]. On failure it sets
 // sr.err and returns ok false.
 func (sr *Reader) open(buf []byte) (lo, hi int, ok bool) {
 	i := sr.next
@@ -173,8 +188,20 @@ func (sr *Reader) open(buf []byte) (lo, hi int, ok bool) {
 	if final {
 		plen = sr.finalLen
 	}
-	stored := buf[:plen+TagSize]
-	if _, err := io.ReadFull(sr.r, stored); err != nil {
+	var stored, dst []byte
+	var err error
+	if sr.src != nil {
+		stored, err = sr.src.Next(plen + TagSize)
+		if err == nil && len(stored) != plen+TagSize {
+			err = fmt.Errorf("source returned %d bytes, want %d", len(stored), plen+TagSize)
+		}
+		dst = buf[:0] // out of place: stored is the source's buffer
+	} else {
+		stored = buf[:plen+TagSize]
+		_, err = io.ReadFull(sr.r, stored)
+		dst = stored[:0] // in place
+	}
+	if err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			sr.err = fmt.Errorf("%w: package %d truncated", ErrAuth, i)
 		} else {
@@ -183,7 +210,7 @@ func (sr *Reader) open(buf []byte) (lo, hi int, ok bool) {
 		return 0, 0, false
 	}
 	nonceAAD(&sr.nonce, &sr.aad, &sr.nonceBase, uint64(i), final)
-	pt, err := sr.aead.Open(stored[:0], sr.nonce[:], stored, sr.aad[:])
+	pt, err := sr.aead.Open(dst, sr.nonce[:], stored, sr.aad[:])
 	if err != nil {
 		sr.err = fmt.Errorf("%w: package %d", ErrAuth, i)
 		return 0, 0, false

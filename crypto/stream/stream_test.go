@@ -300,3 +300,35 @@ func TestReaderIOError(t *testing.T) {
 		t.Errorf("error not sticky: %v", err)
 	}
 }
+
+// badSource returns one byte fewer than asked, without an error.
+type badSource struct{ io.Reader }
+
+func (b badSource) Next(n int) ([]byte, error) { return make([]byte, n-1), nil }
+
+func TestWriteRunsErrors(t *testing.T) {
+	p := testParams(SuiteAES256GCM)
+	const size = 3*PackageSize + 5
+	stored := seal(t, p, testPlaintext(size))
+	newR := func(in io.Reader) *Reader {
+		r, err := NewReader(in, p, 0, size, size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.(*Reader)
+	}
+	if _, err := newR(bytes.NewReader(stored)).WriteRuns(io.Discard, make([]byte, PackageSize)); err == nil {
+		t.Error("a run buffer smaller than a package was accepted")
+	}
+	errDisk := errors.New("disk full")
+	if n, err := newR(bytes.NewReader(stored)).WriteTo(&failWriter{err: errDisk}); !errors.Is(err, errDisk) || n != 0 {
+		t.Errorf("failing writer: %d, %v", n, err)
+	}
+	if _, err := newR(bytes.NewReader(stored)).WriteTo(&failWriter{max: 100}); !errors.Is(err, io.ErrShortWrite) {
+		t.Errorf("short writer: %v", err)
+	}
+	var out bytes.Buffer
+	if _, err := newR(badSource{bytes.NewReader(stored)}).WriteTo(&out); err == nil || errors.Is(err, ErrAuth) || out.Len() != 0 {
+		t.Errorf("source returning too few bytes: %d bytes, %v", out.Len(), err)
+	}
+}

@@ -67,7 +67,7 @@ func TestTamper(t *testing.T) {
 		for _, c := range cases {
 			t.Run(fmt.Sprintf("%v/%s", s, c.name), func(t *testing.T) {
 				for _, m := range readModes {
-					r, err := NewReader(bytes.NewReader(c.stored), c.p, 0, c.size, c.size)
+					r, err := m.reader(c.stored, c.p, 0, c.size, c.size)
 					if err != nil {
 						t.Fatal(err)
 					}
