@@ -374,10 +374,10 @@ func testLayer(t *testing.T, open func(t *testing.T) Layer) {
 		if _, err := l.CompleteMultipartUpload(ctx, "mpu", "small", id2, []CompletePart{{1, a.ETag, nil}, {2, b.ETag, nil}}, CompleteOptions{}); !errors.Is(err, ErrEntityTooSmall) {
 			t.Fatalf("too small: %v", err)
 		}
-		if err := l.AbortMultipartUpload(ctx, "mpu", "small", id2); err != nil {
+		if err := l.AbortMultipartUpload(ctx, "mpu", "small", id2, AbortOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		if err := l.AbortMultipartUpload(ctx, "mpu", "small", id2); !errors.Is(err, ErrNoSuchUpload) {
+		if err := l.AbortMultipartUpload(ctx, "mpu", "small", id2, AbortOptions{}); !errors.Is(err, ErrNoSuchUpload) {
 			t.Fatalf("double abort: %v", err)
 		}
 	})

@@ -102,7 +102,7 @@ type Layer interface {
 	// ErrEntityTooSmall per S3 rules.
 	CompleteMultipartUpload(ctx context.Context, bucket, key, uploadID string, parts []CompletePart, opts CompleteOptions) (ObjectInfo, error)
 	// AbortMultipartUpload discards an upload and its parts.
-	AbortMultipartUpload(ctx context.Context, bucket, key, uploadID string) error
+	AbortMultipartUpload(ctx context.Context, bucket, key, uploadID string, opts AbortOptions) error
 	// ListParts lists an upload's parts after marker (part number).
 	ListParts(ctx context.Context, bucket, key, uploadID string, marker, max int) (ListPartsResult, error)
 	// ListMultipartUploads lists in-progress uploads.
@@ -300,6 +300,13 @@ func (r *Range) Resolve(size int64) (off, length int64, err error) {
 		return 0, 0, ErrInvalidRange
 	}
 	return r.Start, end - r.Start + 1, nil
+}
+
+// AbortOptions are the options of AbortMultipartUpload.
+type AbortOptions struct {
+	// Actor names who asked, for the deletion records of the upload's
+	// parts, as in DeleteOptions.
+	Actor string
 }
 
 // DeleteOptions are the options of DeleteObject.

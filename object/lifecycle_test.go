@@ -127,7 +127,7 @@ func TestLifecycleUnversioned(t *testing.T) {
 	if rep := previewThenRun(t, e, "lc-u"); len(rep.Items) != 1 || rep.Items[0].UploadID != upID {
 		t.Fatalf("at t0+2s: %s", itemSummary(rep))
 	}
-	if err := e.AbortMultipartUpload(ctx, "lc-u", "old/up", upID); !errors.Is(err, ErrNoSuchUpload) {
+	if err := e.AbortMultipartUpload(ctx, "lc-u", "old/up", upID, AbortOptions{}); !errors.Is(err, ErrNoSuchUpload) {
 		t.Fatalf("upload still there: %v", err)
 	}
 	clk.set(t0.Add(3 * time.Second))

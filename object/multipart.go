@@ -256,10 +256,10 @@ func (e *Engine) CompleteMultipartUpload(ctx context.Context, bucket, key, uploa
 }
 
 // AbortMultipartUpload implements Layer.
-func (e *Engine) AbortMultipartUpload(_ context.Context, bucket, key, uploadID string) error {
+func (e *Engine) AbortMultipartUpload(_ context.Context, bucket, key, uploadID string, opts AbortOptions) error {
 	unlock := e.lockKey(bucket, key)
 	defer unlock()
-	return e.abortUpload(bucket, key, uploadID, removal{Path: "AbortMultipartUpload"}, nil)
+	return e.abortUpload(bucket, key, uploadID, removal{Actor: opts.Actor, Path: "AbortMultipartUpload"}, nil)
 }
 
 // abortUpload removes an upload, its parts and its index entry in one

@@ -176,7 +176,7 @@ func TestSecureDeleteLeavesNoSealedDEK(t *testing.T) {
 	if _, err := e.DeleteObject(ctx, "plain", "del", DeleteOptions{Actor: "arn:test"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.AbortMultipartUpload(ctx, "plain", "mp", up); err != nil {
+	if err := e.AbortMultipartUpload(ctx, "plain", "mp", up, AbortOptions{Actor: "arn:coffer:iam::t:user/u"}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -538,7 +538,7 @@ func (f *fakeLayer) CompleteMultipartUpload(_ context.Context, bucket, key, id s
 	return o.info, nil
 }
 
-func (f *fakeLayer) AbortMultipartUpload(_ context.Context, bucket, key, id string) error {
+func (f *fakeLayer) AbortMultipartUpload(_ context.Context, bucket, key, id string, _ object.AbortOptions) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if _, err := f.upload(bucket, key, id); err != nil {

@@ -261,7 +261,7 @@ func completeMultipartUpload(r *request) error {
 
 // abortMultipartUpload: DELETE /bucket/key?uploadId=ID (204).
 func abortMultipartUpload(r *request) error {
-	if err := r.s.layer.AbortMultipartUpload(r.c, r.bucket, r.key, r.query.get("uploadId")); err != nil {
+	if err := r.s.layer.AbortMultipartUpload(r.c, r.bucket, r.key, r.query.get("uploadId"), object.AbortOptions{Actor: r.principal.ARN()}); err != nil {
 		return err
 	}
 	return r.writeStatus(204)

@@ -182,7 +182,7 @@ func writeResults(w io.Writer, res *results, o *options) error {
 	}
 	if i := worst(res.Rows); i >= 0 {
 		r := res.Rows[i]
-		fmt.Fprintf(w, "worst ratio: %s %s at %.2f× — the workload to profile (coffer has no pprof endpoint: run it with `coffer bench` and `perf record -g -p <coffer pid>`)\n",
+		fmt.Fprintf(w, "worst ratio: %s %s at %.2f× — the workload to profile: run it with `coffer bench` against `coffer server --pprof-address 127.0.0.1:6061` and fetch /debug/pprof/profile\n",
 			r.Workload, r.SSE, r.Ratio)
 	}
 	return nil

@@ -176,4 +176,24 @@ func TestSecureDeleteRecords(t *testing.T) {
 	if v := metricValue(t, srv, "coffer_secure_delete_bytes_total"); v < float64(len(data)+len(big)) {
 		t.Errorf("coffer_secure_delete_bytes_total = %v", v)
 	}
+	// A client's AbortMultipartUpload records the client as the actor.
+	up, err := c.CreateMultipartUpload(ctx(t), &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String("mp.bin")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	part := randomBytes(t, 1000)
+	if _, err := c.UploadPart(ctx(t), &s3.UploadPartInput{Bucket: aws.String(bucket), Key: aws.String("mp.bin"), UploadId: up.UploadId,
+		PartNumber: aws.Int32(1), Body: bytes.NewReader(part)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AbortMultipartUpload(ctx(t), &s3.AbortMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String("mp.bin"), UploadId: up.UploadId}); err != nil {
+		t.Fatal(err)
+	}
+	recs = exportDeletions(t, srv, srv.AccessKey, srv.SecretKey, "--since", start, "--bucket", bucket)
+	if len(recs) != 3 {
+		t.Fatalf("%d records after the abort, want 3: %+v", len(recs), recs)
+	}
+	if r := recs[2]; r.Key != "mp.bin" || r.Path != "AbortMultipartUpload" || !strings.Contains(r.Actor, "shred-a") || r.Size != int64(len(part)) {
+		t.Errorf("abort record: %+v", r)
+	}
 }
