@@ -55,8 +55,9 @@ const (
 	secretKeyName = "iam-secrets"
 )
 
-// Table prefix in the metadata keyspace ('I'): It<tenant>, Iu<tenant>\0<user>, Ik<access key>.
-const prefix = 'I'
+// TablePrefix is this package's table in the metadata keyspace ('I'):
+// It<tenant>, Iu<tenant>\0<user>, Ik<access key>.
+const TablePrefix = 'I'
 
 // Tenant is an account.
 type Tenant struct {
@@ -165,7 +166,7 @@ func Open(ctx context.Context, st metadata.Store, prov kms.Provider) (*IAM, erro
 	} else if err != nil {
 		return nil, err
 	}
-	it, err := st.NewIter([]byte{prefix}, []byte{prefix + 1})
+	it, err := st.NewIter([]byte{TablePrefix}, []byte{TablePrefix + 1})
 	if err != nil {
 		return nil, err
 	}
@@ -213,9 +214,9 @@ func Open(ctx context.Context, st metadata.Store, prov kms.Provider) (*IAM, erro
 	return m, nil
 }
 
-func tenantKey(id string) []byte        { return append([]byte{prefix, 't'}, id...) }
-func userKey(t, name string) []byte     { return append([]byte{prefix, 'u'}, t+"\x00"+name...) }
-func accessKeyKey(id string) []byte     { return append([]byte{prefix, 'k'}, id...) }
+func tenantKey(id string) []byte        { return append([]byte{TablePrefix, 't'}, id...) }
+func userKey(t, name string) []byte     { return append([]byte{TablePrefix, 'u'}, t+"\x00"+name...) }
+func accessKeyKey(id string) []byte     { return append([]byte{TablePrefix, 'k'}, id...) }
 func validName(s string) bool           { return kms.ValidName(s) && s != systemTenant }
 func userID(tenant, name string) string { return tenant + "\x00" + name }
 

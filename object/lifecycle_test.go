@@ -295,6 +295,7 @@ func TestLifecycleLockInterplay(t *testing.T) {
 	if st.Skipped != 2 || st.Pending != 2 || st.Expired != 1 {
 		t.Fatalf("status %+v", st)
 	}
+	checkTablesKnown(t, e) // versions, indexes, cursors and pending items
 	var m bytes.Buffer
 	e.LifecycleMetrics().WriteMetrics(&m)
 	if !strings.Contains(m.String(), `coffer_lifecycle_skipped_total{reason="retention"} 1`) || !strings.Contains(m.String(), `coffer_lifecycle_skipped_total{reason="legal-hold"} 1`) {

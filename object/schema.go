@@ -47,6 +47,32 @@ const (
 	tagClock   = 'C' // the compliance clock's persisted state
 )
 
+// TablePrefixes returns the metadata tables the object layer owns — its
+// keyspace above, the lifecycle indexes and state, the deletion records,
+// the local KMS provider's records and the compliance clock — by prefix,
+// with what each holds. Packages composed beside the object layer on the
+// same store (iam, offboard) MUST use other prefixes; a test of the
+// composition (cmd/coffer) checks that every prefix has one owner.
+func TablePrefixes() map[byte]string {
+	return map[byte]string{
+		tagBucket:     "object: bucket records",
+		tagLatest:     "object: current versions",
+		tagVersion:    "object: versions",
+		tagNull:       "object: null versions",
+		tagUpload:     "object: multipart uploads",
+		tagPart:       "object: multipart parts",
+		tagRef:        "object: shard set references",
+		tagGarbage:    "object: garbage shard sets",
+		tagDeletion:   "object: deletion records and shred state",
+		tagAge:        "object: lifecycle age index",
+		tagNoncurrent: "object: lifecycle noncurrent index",
+		tagUploadAge:  "object: lifecycle upload index",
+		tagLifecycle:  "object: lifecycle scheduler state",
+		tagKMS:        "crypto/kms: local provider records",
+		tagClock:      "lock: compliance clock",
+	}
+}
+
 const vsortLen = 16
 
 func bucketKey(bucket string) []byte {

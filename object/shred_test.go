@@ -202,6 +202,7 @@ func TestSecureDeleteLeavesNoSealedDEK(t *testing.T) {
 		t.Fatalf("plaintext marker on disk in %v", hits)
 	}
 
+	checkTablesKnown(t, e) // deletion records, garbage, KMS, clock, uploads
 	// Even with the master key (a fresh engine over the same drives) no
 	// removed version opens; the survivor does.
 	e.Close()
@@ -271,4 +272,29 @@ func countKeys(e *Engine, p []byte) (int, error) {
 	n := 0
 	err := e.scan(p, hi, func(_, _ []byte) error { n++; return nil })
 	return n, err
+}
+
+// checkTablesKnown fails when the store holds a key whose table prefix is
+// not among TablePrefixes: a new table must be declared there, so that the
+// composition test (cmd/coffer) can prove that no other package shares it.
+func checkTablesKnown(t *testing.T, e *Engine) {
+	t.Helper()
+	known := TablePrefixes()
+	seen := map[byte]bool{}
+	if err := e.scan(nil, nil, func(k, _ []byte) error {
+		if len(k) > 0 {
+			seen[k[0]] = true
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for p := range seen {
+		if _, ok := known[p]; !ok {
+			t.Errorf("keys with table prefix %q, which TablePrefixes does not declare", p)
+		}
+	}
+	if len(seen) < 5 {
+		t.Errorf("only %d tables seen: the scan is not reading the store", len(seen))
+	}
 }

@@ -134,14 +134,17 @@ type Storage interface {
 	ComplianceNow() time.Time
 }
 
-// Table prefix of this package in the metadata keyspace ('O'):
+// TablePrefix is this package's table in the metadata keyspace ('D', for
+// destruction; it was 'O' before that was found shared with the object
+// layer's noncurrent-version index, where a bucket named "cert" would have
+// held the certificates in its index range):
 //
-//	Osigning-key           the signing key: JSON {public, sealed seed}
-//	Ocert\x00<tenant>      the latest certificate issued for the tenant
-const tablePrefix = 'O'
+//	Dsigning-key           the signing key: JSON {public, sealed seed}
+//	Dcert\x00<tenant>      the latest certificate issued for the tenant
+const TablePrefix = 'D'
 
-func signingKeyKey() []byte        { return append([]byte{tablePrefix}, "signing-key"...) }
-func certKey(tenant string) []byte { return append([]byte{tablePrefix}, "cert\x00"+tenant...) }
+func signingKeyKey() []byte        { return append([]byte{TablePrefix}, "signing-key"...) }
+func certKey(tenant string) []byte { return append([]byte{TablePrefix}, "cert\x00"+tenant...) }
 
 // The KMS key that seals the signing key (tenant "_coffer" is reserved: no
 // iam tenant can be named so).
