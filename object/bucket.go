@@ -1,6 +1,7 @@
 package object
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -154,9 +155,41 @@ func (e *Engine) DeleteBucket(_ context.Context, bucket string) error {
 			return ErrBucketNotEmpty
 		}
 	}
+	// The bucket's state that outlives its objects goes in batches, the
+	// last with the bucket record: a crash in between leaves a bucket
+	// without scheduler state, which the scheduler rebuilds.
 	b := metadata.NewBatch()
+	for _, p := range bucketStatePrefixes(bucket) {
+		err := e.scan(p, prefixEnd(p), func(k, _ []byte) error {
+			b.Delete(bytes.Clone(k))
+			if b.Len() < deleteBatchLen {
+				return nil
+			}
+			err := e.meta.Apply(b)
+			b = metadata.NewBatch()
+			return err
+		})
+		if err != nil {
+			return mapErr(err)
+		}
+	}
 	b.Delete(bucketKey(bucket))
 	return mapErr(e.meta.Apply(b))
+}
+
+// deleteBatchLen bounds the batches of DeleteBucket's state cleanup.
+const deleteBatchLen = 10000
+
+// bucketStatePrefixes are the key ranges of a bucket's state that outlives
+// its objects: the lifecycle scheduler's cursors and pending retries, and
+// stale hints of the noncurrent index. DeleteBucket removes them, so that a
+// bucket created later under the same name starts clean.
+func bucketStatePrefixes(bucket string) [][]byte {
+	return [][]byte{
+		lcBucketPrefix('c', bucket),
+		lcBucketPrefix('p', bucket),
+		objPrefix(tagNoncurrent, bucket, ""),
+	}
 }
 
 // updateBucket applies fn to the bucket record under the bucket lock.

@@ -464,6 +464,12 @@ func (r *lcRun) removeMarker(rule *lifecycle.Rule, key string, m *versionRecord)
 	if err := e.fixLatest(b, r.bucket, key, m.VSort); err != nil {
 		return err
 	}
+	// The marker may wait in the pending lists of marker rules (it had
+	// other versions when their scans met it): it is gone now.
+	ik := ageKey(r.bucket, key, m)
+	for i := range r.cfg.Rules {
+		b.Delete(append(pendingPrefix(r.bucket, r.cfg.Rules[i].ID, kindMarker), ik...))
+	}
 	cur.Expired++
 	e.saveCursor(r.bucket, rule.ID, kindMarker, &cur, b)
 	if err := e.meta.Apply(b); err != nil {

@@ -114,10 +114,16 @@ type lcPending struct {
 	Reason string `json:"reason"`
 }
 
-func lcKey(sub byte, bucket, rule, kind string) []byte {
+// lcBucketPrefix is the prefix of a bucket's cursors ('c') or pending
+// items ('p').
+func lcBucketPrefix(sub byte, bucket string) []byte {
 	b := []byte{tagLifecycle, sub}
 	b = append(b, bucket...)
-	b = append(b, 0)
+	return append(b, 0)
+}
+
+func lcKey(sub byte, bucket, rule, kind string) []byte {
+	b := lcBucketPrefix(sub, bucket)
 	b = append(b, rule...)
 	b = append(b, 0)
 	b = append(b, kind...)

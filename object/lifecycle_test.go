@@ -217,6 +217,32 @@ func TestLifecycleVersioned(t *testing.T) {
 	if _, err := e.latest("lc-v", "k"); !errors.Is(err, ErrNoSuchKey) {
 		t.Fatalf("latest after all expired: %v", err)
 	}
+	// The marker waited in the pending list while it had an older version;
+	// removing it cleared that entry too.
+	if n, _ := countKeys(e, lcBucketPrefix('p', "lc-v")); n != 0 {
+		t.Fatalf("%d pending entries left for a key with no versions", n)
+	}
+
+	// DeleteBucket drops the scheduler's state of the bucket: a bucket made
+	// later under the same name starts with fresh cursors and counts.
+	if n, _ := countKeys(e, lcBucketPrefix('c', "lc-v")); n == 0 {
+		t.Fatal("no cursor before DeleteBucket: the check below would prove nothing")
+	}
+	if err := e.DeleteBucket(ctx, "lc-v"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range bucketStatePrefixes("lc-v") {
+		if n, err := countKeys(e, p); err != nil || n != 0 {
+			t.Errorf("%d keys left under %q after DeleteBucket (%v)", n, p, err)
+		}
+	}
+	if err := e.MakeBucket(ctx, "lc-v", MakeBucketOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	setLifecycle(t, e, "lc-v", `<Rule><ID>all</ID><Status>Enabled</Status><Expiration><Days>1</Days></Expiration><NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays></NoncurrentVersionExpiration></Rule>`)
+	if st := ruleStatus(t, e, "lc-v", "all", kindNoncurrent); st.Expired != 0 {
+		t.Fatalf("the new bucket inherited the old one's counts: %+v", st)
+	}
 }
 
 func TestLifecycleNewerNoncurrentVersions(t *testing.T) {
