@@ -293,10 +293,20 @@ func (o *Offboarder) Shred(ctx context.Context, tenant, actor string) (Certifica
 			// No plan means nothing was destroyed yet (destruction starts
 			// only after the plan is stored), so the tenant may be
 			// unfrozen again — also when a crash left it frozen.
-			if errors.As(err, new(*BlockedError)) || fresh {
-				if uerr := o.ids.CancelOffboarding(tenant); uerr != nil {
+			var blocked *BlockedError
+			unfrozen := false
+			if errors.As(err, &blocked) || fresh {
+				uerr := o.ids.CancelOffboarding(tenant)
+				if uerr != nil {
 					o.log.Error("unfreezing a tenant after a refused offboarding", "tenant", tenant, "err", uerr)
 				}
+				unfrozen = uerr == nil
+			}
+			if blocked != nil {
+				o.log.Warn("tenant offboarding refused: versions under retention or legal hold; nothing was destroyed",
+					"tenant", tenant, "actor", actor, "blockers", blocked.Total, "unfrozen", unfrozen)
+			} else {
+				o.log.Error("tenant offboarding stopped before anything was destroyed", "tenant", tenant, "actor", actor, "unfrozen", unfrozen, "err", err)
 			}
 			return Certificate{}, err
 		}
