@@ -67,18 +67,20 @@ func FuzzReader(f *testing.F) {
 		if so+sl > int64(len(stored)) {
 			return
 		}
-		r, err = NewReader(bytes.NewReader(stored[so:so+sl]), p, o, l, size)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, rerr := io.ReadAll(r)
-		switch {
-		case rerr != nil && !errors.Is(rerr, ErrAuth):
-			t.Fatalf("ranged: err %v, want ErrAuth", rerr)
-		case authentic && rerr != nil:
-			t.Fatalf("ranged read failed on an authentic stream: %v", rerr)
-		case authentic && !bytes.Equal(got, pt[o:o+l]):
-			t.Fatal("ranged read disagrees with full read")
+		for _, m := range readModes {
+			r, err = m.reader(stored[so:so+sl], p, o, l, size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, rerr := m.read(r)
+			switch {
+			case rerr != nil && !errors.Is(rerr, ErrAuth):
+				t.Fatalf("ranged, %s: err %v, want ErrAuth", m.name, rerr)
+			case authentic && rerr != nil:
+				t.Fatalf("ranged read (%s) failed on an authentic stream: %v", m.name, rerr)
+			case authentic && !bytes.Equal(got, pt[o:o+l]):
+				t.Fatalf("ranged read (%s) disagrees with full read", m.name)
+			}
 		}
 	})
 }
