@@ -238,6 +238,17 @@ func (r *Rule) validate() error {
 			}
 		}
 		if a := f.And; a != nil {
+			// As AWS: And joins two or more predicates (a non-empty
+			// prefix, each tag, each size bound); fewer is MalformedXML.
+			preds := len(a.Tags)
+			for _, set := range []bool{a.Prefix != "", a.ObjectSizeGreaterThan != nil, a.ObjectSizeLessThan != nil} {
+				if set {
+					preds++
+				}
+			}
+			if preds < 2 {
+				return malformed()
+			}
 			seen := map[string]bool{}
 			for _, t := range a.Tags {
 				if err := checkTag(t); err != nil {
