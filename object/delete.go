@@ -35,10 +35,10 @@ func (e *Engine) DeleteObject(_ context.Context, bucket, key string, opts Delete
 		if err != nil {
 			return DeleteResult{}, err
 		}
-		if err := e.checkRemove(v, "DeleteObject.version", opts.BypassGovernance); err != nil {
+		if err := e.checkRemove(v, opts.path("version"), opts.BypassGovernance); err != nil {
 			return DeleteResult{}, err
 		}
-		garbage = e.removeVersion(b, bucket, key, v, removal{Actor: opts.Actor, Path: "DeleteObject.version"})
+		garbage = e.removeVersion(b, bucket, key, v, removal{Actor: opts.Actor, Path: opts.path("version")})
 		if err := e.fixLatest(b, bucket, key, v.VSort); err != nil {
 			return DeleteResult{}, err
 		}
@@ -53,10 +53,10 @@ func (e *Engine) DeleteObject(_ context.Context, bucket, key string, opts Delete
 			if err != nil {
 				return DeleteResult{}, err
 			}
-			if err := e.checkRemove(old, "DeleteObject.unversioned", opts.BypassGovernance); err != nil {
+			if err := e.checkRemove(old, opts.path("unversioned"), opts.BypassGovernance); err != nil {
 				return DeleteResult{}, err
 			}
-			garbage = e.removeVersion(b, bucket, key, old, removal{Actor: opts.Actor, Path: "DeleteObject.unversioned"})
+			garbage = e.removeVersion(b, bucket, key, old, removal{Actor: opts.Actor, Path: opts.path("unversioned")})
 			b.Delete(latestKey(bucket, key))
 		default:
 			now := e.now()
@@ -69,10 +69,10 @@ func (e *Engine) DeleteObject(_ context.Context, bucket, key string, opts Delete
 					return DeleteResult{}, err
 				}
 				if old != nil {
-					if err := e.checkRemove(old, "DeleteObject.suspendedNull", opts.BypassGovernance); err != nil {
+					if err := e.checkRemove(old, opts.path("suspendedNull"), opts.BypassGovernance); err != nil {
 						return DeleteResult{}, err
 					}
-					garbage = e.removeVersion(b, bucket, key, old, removal{Actor: opts.Actor, Path: "DeleteObject.suspendedNull"})
+					garbage = e.removeVersion(b, bucket, key, old, removal{Actor: opts.Actor, Path: opts.path("suspendedNull")})
 					replaced = old
 				}
 				b.Set(nullKey(bucket, key), m.VSort)

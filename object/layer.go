@@ -322,6 +322,18 @@ type DeleteOptions struct {
 	// removal: the principal's ARN for S3 requests, "admin:<user>" for
 	// admin commands. Empty is recorded as "unknown".
 	Actor string
+	// Batch is set for the keys of a DeleteObjects request: the removal
+	// paths (deletion records, retention refusals) then name that
+	// operation, "DeleteObjects.version" rather than "DeleteObject.version".
+	Batch bool
+}
+
+// path names a removal path of DeleteObject (or DeleteObjects, for Batch).
+func (o DeleteOptions) path(kind string) string {
+	if o.Batch {
+		return "DeleteObjects." + kind
+	}
+	return "DeleteObject." + kind
 }
 
 // DeleteResult reports what a delete did.

@@ -114,7 +114,7 @@ func deleteObjects(r *request) error {
 	}
 	res := deleteResult{NS: s3NS}
 	for _, o := range req.Objects {
-		dopts := object.DeleteOptions{VersionID: o.VersionID, Actor: r.principal.ARN()}
+		dopts := object.DeleteOptions{VersionID: o.VersionID, Actor: r.principal.ARN(), Batch: true}
 		if o.VersionID != "" {
 			dopts.BypassGovernance = r.bypassGovernance(o.Key)
 		}

@@ -196,4 +196,17 @@ func TestSecureDeleteRecords(t *testing.T) {
 	if r := recs[2]; r.Key != "mp.bin" || r.Path != "AbortMultipartUpload" || !strings.Contains(r.Actor, "shred-a") || r.Size != int64(len(part)) {
 		t.Errorf("abort record: %+v", r)
 	}
+	// A DeleteObjects request is named as such in its records.
+	put3 := putBytes(t, c, bucket, "batch.bin", data)
+	if _, err := c.DeleteObjects(ctx(t), &s3.DeleteObjectsInput{Bucket: aws.String(bucket), Delete: &types.Delete{
+		Objects: []types.ObjectIdentifier{{Key: aws.String("batch.bin"), VersionId: put3.VersionId}}}}); err != nil {
+		t.Fatal(err)
+	}
+	recs = exportDeletions(t, srv, srv.AccessKey, srv.SecretKey, "--since", start, "--bucket", bucket)
+	if len(recs) != 4 {
+		t.Fatalf("%d records after DeleteObjects, want 4", len(recs))
+	}
+	if r := recs[3]; r.Key != "batch.bin" || r.Path != "DeleteObjects.version" || !strings.Contains(r.Actor, "shred-a") {
+		t.Errorf("DeleteObjects record: %+v", r)
+	}
 }
