@@ -326,6 +326,9 @@ func (r *reader) produce() {
 		select {
 		case r.ready <- c:
 		case <-r.done:
+			if c.buf != nil {
+				r.f.s.blocks.put(c.buf) // never handed over: still ours
+			}
 			return
 		}
 		if c.err != nil {
@@ -364,7 +367,8 @@ func (r *reader) advance() error {
 
 // Next returns the next n bytes of the range without copying them when they
 // lie in one shard piece (the common case), else copied into a scratch
-// buffer. The slice is valid only until the next call of Next or Read. At
+// buffer. The slice is valid only until the next call of Next, Read or
+// Close. At
 // the end of the range it returns what is left, with io.ErrUnexpectedEOF,
 // or nothing with io.EOF; other errors are those of Read.
 func (r *reader) Next(n int) ([]byte, error) {
@@ -454,8 +458,9 @@ func (r *reader) Close() error {
 		r.done = nil
 		r.f.close()
 		// The producer is gone: the buffers in free and the consumer's
-		// are unreferenced (Read copies out). A chunk the producer could
-		// not hand over is left to the garbage collector.
+		// go back to the pool. Read copies out, and a slice Next handed
+		// out is valid only until the next call or Close, so no caller
+		// may still hold one.
 		for {
 			select {
 			case b := <-r.free:

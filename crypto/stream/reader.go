@@ -29,7 +29,8 @@ type Reader struct {
 }
 
 // PackageSource is a reader that can also hand out its next n bytes without copying them,
-// as a slice valid until its next call (the erasure reader does, from its block buffers).
+// as a slice valid until its next call or its Close (the erasure reader does, from its
+// block buffers).
 // At the end it returns what is left with io.ErrUnexpectedEOF, or nothing with io.EOF. A
 // Reader over a PackageSource decrypts each package straight from the source's buffer into
 // its own, instead of copying it in first and opening it in place.
@@ -119,6 +120,12 @@ func (sr *Reader) WriteRuns(w io.Writer, run []byte) (int64, error) {
 		total += int64(n)
 		if err == nil && n < len(p) {
 			err = io.ErrShortWrite
+		}
+		if err != nil && (sr.err == nil || sr.err == io.EOF) {
+			// The packages of p are opened and gone: the Reader cannot
+			// resume after them, so the failure is sticky (also when the
+			// end was already reached), never a silent gap.
+			sr.err = fmt.Errorf("stream: writing plaintext: %w", err)
 		}
 		return err
 	}
