@@ -89,7 +89,17 @@ type Config struct {
 	// Metrics are further metric sources (background jobs: lifecycle,
 	// secure delete, …) appended to GET /metrics after the HTTP metrics.
 	Metrics []MetricsSource
+	// StallTimeout ends a connection whose request body or response body
+	// makes no progress for this long (a client that stops sending an
+	// upload or stops reading a download), so that stalled transfers do
+	// not hold their buffers forever. It bounds each read and write, not
+	// the whole transfer: large objects over slow links are fine. Default
+	// DefaultStallTimeout; negative disables it.
+	StallTimeout time.Duration
 }
+
+// DefaultStallTimeout is Config.StallTimeout's default.
+const DefaultStallTimeout = 2 * time.Minute
 
 // Mount is a handler served beside the S3 API under a path prefix.
 type Mount struct {
@@ -153,6 +163,10 @@ func New(layer object.Layer, cfg Config) *Server {
 		ReadBufferSize:        64 << 10,
 		WriteBufferSize:       64 << 10,
 		IdleTimeout:           2 * time.Minute,
+		// The headers and the first 8 KiB of a body, which fasthttp reads
+		// before the handler runs, must arrive within the stall timeout;
+		// the handler's body reads then move the deadline (stall.go).
+		ReadTimeout: s.stallTimeout(),
 		NoDefaultContentType:  true,
 		CloseOnShutdown:       true,
 		DisableKeepalive:      false,
@@ -258,7 +272,7 @@ const maxDiscard = 64 << 20
 // of a connection reset. Beyond maxDiscard bytes (or on a read error) the
 // connection is closed after the response, as net/http does.
 func (r *request) discardBody() {
-	body := r.ctx.RequestBodyStream()
+	body := r.guardedBodyStream()
 	if body == nil {
 		return
 	}
@@ -427,7 +441,7 @@ func canonicalID(accessKey string) string {
 
 // rawBody is the request body as received.
 func (r *request) rawBody() io.Reader {
-	if s := r.ctx.RequestBodyStream(); s != nil {
+	if s := r.guardedBodyStream(); s != nil {
 		return s
 	}
 	return bytes.NewReader(r.ctx.Request.Body())

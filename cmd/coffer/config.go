@@ -43,6 +43,9 @@ type serverConfig struct {
 	// survives in the metadata files (0: the object layer's default).
 	SecureOverwrite bool
 	ShredInterval   time.Duration
+	// StallTimeout ends a connection whose upload or download makes no
+	// progress for this long (negative: never).
+	StallTimeout time.Duration
 	// LifecycleInterval is the time between background lifecycle runs
 	// (0: the default; negative: only runs asked for by `admin lifecycle
 	// run`).
@@ -119,6 +122,7 @@ func parseServerConfig(args []string, getenv func(string) string, output io.Writ
 	compressTypes := fs.String("compress-types", getenv("COFFER_COMPRESS_TYPES"), "comma-separated Content-Type `prefixes` to compress; empty = text/ and common text formats such as application/json (env COFFER_COMPRESS_TYPES)")
 	fs.BoolVar(&c.SecureOverwrite, "secure-overwrite", envBool("COFFER_SECURE_OVERWRITE"), "overwrite deleted shard files with random bytes and fsync before unlinking them, in every bucket (env COFFER_SECURE_OVERWRITE)")
 	shredInterval := fs.String("shred-interval", envOr(getenv, "COFFER_SHRED_INTERVAL", "10s"), "longest `duration` a removed version's sealed data key may stay in metadata files before it is purged from every replica (env COFFER_SHRED_INTERVAL)")
+	stall := fs.String("stall-timeout", envOr(getenv, "COFFER_STALL_TIMEOUT", "2m"), "end a connection whose request or response body makes no progress for this `duration`; 0 disables (env COFFER_STALL_TIMEOUT)")
 	lcInterval := fs.String("lifecycle-interval", envOr(getenv, "COFFER_LIFECYCLE_INTERVAL", "10m"), "`DURATION` between background lifecycle runs; 0 or negative: runs only on `coffer admin lifecycle run` (env COFFER_LIFECYCLE_INTERVAL)")
 	fs.Int64Var(&c.LifecycleRate, "lifecycle-rate", envInt("COFFER_LIFECYCLE_RATE", 100), "lifecycle actions (expirations, aborts) per second at most (env COFFER_LIFECYCLE_RATE)")
 	fs.Int64Var(&c.LifecycleDaySeconds, "lifecycle-day-seconds", envInt("COFFER_LIFECYCLE_DAY_SECONDS", 86400), "TEST ONLY: length of a lifecycle day in seconds; scales every Days value and the rounding of due times (env COFFER_LIFECYCLE_DAY_SECONDS)")
@@ -135,6 +139,13 @@ func parseServerConfig(args []string, getenv func(string) string, output io.Writ
 		return nil, fmt.Errorf("--shred-interval %q: want a duration above 0 and at most 24h", *shredInterval)
 	}
 	c.ShredInterval = d
+	d, err = time.ParseDuration(*stall)
+	if err != nil || d < 0 {
+		return nil, fmt.Errorf("--stall-timeout %q: want a duration, 0 to disable", *stall)
+	}
+	if c.StallTimeout = d; d == 0 {
+		c.StallTimeout = -1
+	}
 	d, err = time.ParseDuration(*lcInterval)
 	if err != nil {
 		return nil, fmt.Errorf("--lifecycle-interval %q: %v", *lcInterval, err)

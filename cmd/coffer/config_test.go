@@ -277,3 +277,30 @@ func TestLifecycleFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestStallTimeoutFlag(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		env  map[string]string
+		want time.Duration
+	}{
+		{nil, nil, 2 * time.Minute},
+		{nil, map[string]string{"COFFER_STALL_TIMEOUT": "30s"}, 30 * time.Second},
+		{[]string{"--stall-timeout", "5s"}, map[string]string{"COFFER_STALL_TIMEOUT": "30s"}, 5 * time.Second},
+		{[]string{"--stall-timeout", "0"}, nil, -1}, // disabled
+	} {
+		cfg, err := parseServerConfig(c.args, env(c.env), &bytes.Buffer{})
+		if err != nil {
+			t.Errorf("%v %v: %v", c.args, c.env, err)
+			continue
+		}
+		if cfg.StallTimeout != c.want {
+			t.Errorf("%v %v: %v, want %v", c.args, c.env, cfg.StallTimeout, c.want)
+		}
+	}
+	for _, bad := range []string{"-1s", "soon"} {
+		if _, err := parseServerConfig([]string{"--stall-timeout", bad}, env(nil), &bytes.Buffer{}); err == nil {
+			t.Errorf("--stall-timeout %s accepted", bad)
+		}
+	}
+}

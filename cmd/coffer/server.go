@@ -123,6 +123,7 @@ func serve(cfg *serverConfig, log *slog.Logger, stdout io.Writer, getenv func(st
 		AllowInsecureSSEC: cfg.Insecure,
 		Mounts:            []s3api.Mount{{Prefix: admin.Prefix, Handler: adm.Handle}},
 		LifecycleDay:      cfg.lifecycleOptions().Day,
+		StallTimeout:      cfg.StallTimeout,
 		Metrics:           []s3api.MetricsSource{layer.LifecycleMetrics(), layer.SecureDeleteMetrics()},
 	})
 
