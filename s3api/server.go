@@ -156,17 +156,17 @@ func New(layer object.Layer, cfg Config) *Server {
 	s.reqBase = binary.BigEndian.Uint64(b[:8])
 	s.hostID = hex.EncodeToString(b[8:])
 	s.srv = &fasthttp.Server{
-		Handler:               s.Handler(),
-		Name:                  "coffer",
-		StreamRequestBody:     true,
-		MaxRequestBodySize:    6 << 30, // 5 GiB payload plus aws-chunked framing
-		ReadBufferSize:        64 << 10,
-		WriteBufferSize:       64 << 10,
-		IdleTimeout:           2 * time.Minute,
+		Handler:            s.Handler(),
+		Name:               "coffer",
+		StreamRequestBody:  true,
+		MaxRequestBodySize: 6 << 30, // 5 GiB payload plus aws-chunked framing
+		ReadBufferSize:     64 << 10,
+		WriteBufferSize:    64 << 10,
+		IdleTimeout:        2 * time.Minute,
 		// The headers and the first 8 KiB of a body, which fasthttp reads
 		// before the handler runs, must arrive within the stall timeout;
 		// the handler's body reads then move the deadline (stall.go).
-		ReadTimeout: s.stallTimeout(),
+		ReadTimeout:           s.stallTimeout(),
 		NoDefaultContentType:  true,
 		CloseOnShutdown:       true,
 		DisableKeepalive:      false,
