@@ -72,6 +72,7 @@ var errorTable = map[string]apiError{
 	"NotModified":                             {"NotModified", http.StatusNotModified, "Not Modified"},
 	"PreconditionFailed":                      {"PreconditionFailed", http.StatusPreconditionFailed, "At least one of the pre-conditions you specified did not hold"},
 	"ServiceUnavailable":                      {"ServiceUnavailable", http.StatusServiceUnavailable, "Please reduce your request rate."},
+	"SlowDown":                                {"SlowDown", http.StatusServiceUnavailable, "Please reduce your request rate."},
 	"XAmzContentSHA256Mismatch":               {"XAmzContentSHA256Mismatch", http.StatusBadRequest, "The provided 'x-amz-content-sha256' header does not match what was computed."},
 }
 

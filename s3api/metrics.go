@@ -136,6 +136,7 @@ func (s *Server) serveInternal(r *request, path string) (string, error) {
 	}
 	var b strings.Builder
 	s.metrics.write(&b)
+	s.admit.writeMetrics(&b)
 	for _, src := range s.cfg.Metrics {
 		src.WriteMetrics(&b)
 	}

@@ -96,6 +96,12 @@ type Config struct {
 	// the whole transfer: large objects over slow links are fine. Default
 	// DefaultStallTimeout; negative disables it.
 	StallTimeout time.Duration
+	// MaxDataRequests bounds the requests streaming object data at once
+	// (admission.go); 0 or negative: no bound. RequestWait is how long a
+	// request waits for a slot before 503 SlowDown; default
+	// DefaultRequestWait.
+	MaxDataRequests int
+	RequestWait     time.Duration
 }
 
 // DefaultStallTimeout is Config.StallTimeout's default.
@@ -115,6 +121,7 @@ type Server struct {
 	log     *slog.Logger
 	auth    AuthenticateFunc
 	metrics *metrics
+	admit   *admission // nil: unlimited
 	srv     *fasthttp.Server
 
 	reqBase uint64        // random base of request ids
@@ -144,7 +151,8 @@ func New(layer object.Layer, cfg Config) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{layer: layer, cfg: cfg, log: log, auth: cfg.Authenticate, metrics: newMetrics()}
+	s := &Server{layer: layer, cfg: cfg, log: log, auth: cfg.Authenticate, metrics: newMetrics(),
+		admit: newAdmission(cfg.MaxDataRequests, cfg.RequestWait)}
 	if s.auth == nil {
 		v := sigv4.NewVerifier(cfg.Credentials, cfg.Region, 0) // caches signing keys
 		s.auth = func(r *sigv4.Request, _ sigv4.CredentialLookup, _ string, now time.Time) (*sigv4.Result, error) {
@@ -230,6 +238,9 @@ type request struct {
 	owner   string // canonical id of the caller
 	// principal is the authenticated caller.
 	principal iam.Principal
+	// release gives back the request's admission slot (admission.go);
+	// nil when it holds none or handed it to its response body.
+	release func()
 }
 
 // handle is the fasthttp entry point.
@@ -247,6 +258,9 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	r := &request{s: s, ctx: ctx, id: s.newRequestID(), c: context.Background()}
 	api := "unknown"
 	defer func() {
+		if r.release != nil {
+			r.release() // not handed to a response body (guardBody)
+		}
 		if p := recover(); p != nil {
 			// A bug must cost one request, not the process.
 			s.log.Error("handler panic", "request_id", r.id, "api", r.api, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
@@ -335,6 +349,11 @@ func (s *Server) serve(r *request) (string, error) {
 	}
 	if v := r.header("x-amz-expected-bucket-owner"); v != "" && v != r.owner {
 		return api, errCode("AccessDenied", "")
+	}
+	if dataAPIs[api] {
+		if r.release = s.admit.acquire(); r.release == nil {
+			return api, errCode("SlowDown", "")
+		}
 	}
 	return api, h(r)
 }

@@ -40,18 +40,33 @@ func (s stallReader) Read(p []byte) (int, error) {
 	return s.r.Read(p)
 }
 
-// stallBody is a streamed response body whose every write to the
-// connection must progress within d. It keeps the body's WriteTo (the
-// decrypting stream's copy-free path).
-type stallBody struct {
+// bodyGuard is a streamed response body (GetObject's). When d > 0 every
+// write of it to the connection must progress within d; it keeps the
+// body's WriteTo (the decrypting stream's copy-free path). Close gives the
+// request's admission slot back, if it holds one: fasthttp closes the body
+// after sending it, or after failing to.
+type bodyGuard struct {
 	io.ReadCloser
-	ctx *fasthttp.RequestCtx
-	d   time.Duration
+	ctx     *fasthttp.RequestCtx
+	d       time.Duration
+	release func()
 }
 
 // WriteTo implements io.WriterTo.
-func (b stallBody) WriteTo(w io.Writer) (int64, error) {
+func (b *bodyGuard) WriteTo(w io.Writer) (int64, error) {
+	if b.d <= 0 {
+		return io.Copy(w, b.ReadCloser)
+	}
 	return io.Copy(stallWriter{w: w, ctx: b.ctx, d: b.d}, b.ReadCloser)
+}
+
+// Close closes the body and gives the admission slot back.
+func (b *bodyGuard) Close() error {
+	err := b.ReadCloser.Close()
+	if b.release != nil {
+		b.release()
+	}
+	return err
 }
 
 // stallWriter moves the write deadline before every write.
@@ -66,12 +81,12 @@ func (s stallWriter) Write(p []byte) (int, error) {
 	return s.w.Write(p)
 }
 
-// guardBody wraps a streamed response body, unless the timeout is off.
+// guardBody wraps a streamed response body: stall deadlines, and the
+// request's admission slot, which the body now holds until it is closed.
 func (r *request) guardBody(rc io.ReadCloser) io.ReadCloser {
-	if d := r.s.stallTimeout(); d > 0 {
-		return stallBody{ReadCloser: rc, ctx: r.ctx, d: d}
-	}
-	return rc
+	g := &bodyGuard{ReadCloser: rc, ctx: r.ctx, d: r.s.stallTimeout(), release: r.release}
+	r.release = nil
+	return g
 }
 
 // guardedBodyStream returns the request body stream, wrapped so that a

@@ -46,6 +46,11 @@ type serverConfig struct {
 	// StallTimeout ends a connection whose upload or download makes no
 	// progress for this long (negative: never).
 	StallTimeout time.Duration
+	// MaxDataRequests bounds the requests streaming object data at once
+	// (negative: no bound; 0 is replaced by a default sized from memory);
+	// RequestWait is how long one waits for a slot before 503 SlowDown.
+	MaxDataRequests int64
+	RequestWait     time.Duration
 	// LifecycleInterval is the time between background lifecycle runs
 	// (0: the default; negative: only runs asked for by `admin lifecycle
 	// run`).
@@ -122,6 +127,8 @@ func parseServerConfig(args []string, getenv func(string) string, output io.Writ
 	compressTypes := fs.String("compress-types", getenv("COFFER_COMPRESS_TYPES"), "comma-separated Content-Type `prefixes` to compress; empty = text/ and common text formats such as application/json (env COFFER_COMPRESS_TYPES)")
 	fs.BoolVar(&c.SecureOverwrite, "secure-overwrite", envBool("COFFER_SECURE_OVERWRITE"), "overwrite deleted shard files with random bytes and fsync before unlinking them, in every bucket (env COFFER_SECURE_OVERWRITE)")
 	shredInterval := fs.String("shred-interval", envOr(getenv, "COFFER_SHRED_INTERVAL", "10s"), "longest `duration` a removed version's sealed data key may stay in metadata files before it is purged from every replica (env COFFER_SHRED_INTERVAL)")
+	fs.Int64Var(&c.MaxDataRequests, "max-data-requests", envInt("COFFER_MAX_DATA_REQUESTS", 0), "requests streaming object data (GET, PUT, part uploads, copies) served at once; 0 = sized from memory, negative = unbounded (env COFFER_MAX_DATA_REQUESTS)")
+	requestWait := fs.String("request-wait", envOr(getenv, "COFFER_REQUEST_WAIT", "10s"), "how long a data request waits for a free slot before 503 SlowDown (env COFFER_REQUEST_WAIT)")
 	stall := fs.String("stall-timeout", envOr(getenv, "COFFER_STALL_TIMEOUT", "2m"), "end a connection whose request or response body makes no progress for this `duration`; 0 disables (env COFFER_STALL_TIMEOUT)")
 	lcInterval := fs.String("lifecycle-interval", envOr(getenv, "COFFER_LIFECYCLE_INTERVAL", "10m"), "`DURATION` between background lifecycle runs; 0 or negative: runs only on `coffer admin lifecycle run` (env COFFER_LIFECYCLE_INTERVAL)")
 	fs.Int64Var(&c.LifecycleRate, "lifecycle-rate", envInt("COFFER_LIFECYCLE_RATE", 100), "lifecycle actions (expirations, aborts) per second at most (env COFFER_LIFECYCLE_RATE)")
@@ -145,6 +152,12 @@ func parseServerConfig(args []string, getenv func(string) string, output io.Writ
 	}
 	if c.StallTimeout = d; d == 0 {
 		c.StallTimeout = -1
+	}
+	if c.RequestWait, err = time.ParseDuration(*requestWait); err != nil || c.RequestWait <= 0 {
+		return nil, fmt.Errorf("--request-wait %q: want a duration above 0", *requestWait)
+	}
+	if c.MaxDataRequests == 0 {
+		c.MaxDataRequests = defaultMaxDataRequests(memTotal())
 	}
 	d, err = time.ParseDuration(*lcInterval)
 	if err != nil {

@@ -304,3 +304,25 @@ func TestStallTimeoutFlag(t *testing.T) {
 		}
 	}
 }
+
+func TestAdmissionFlags(t *testing.T) {
+	c, err := parseServerConfig(nil, env(nil), &bytes.Buffer{})
+	if err != nil || c.MaxDataRequests != defaultMaxDataRequests(memTotal()) || c.RequestWait != 10*time.Second {
+		t.Fatalf("defaults: %v %d %v", err, c.MaxDataRequests, c.RequestWait)
+	}
+	c, err = parseServerConfig([]string{"--max-data-requests", "3", "--request-wait", "250ms"}, env(map[string]string{"COFFER_MAX_DATA_REQUESTS": "9"}), &bytes.Buffer{})
+	if err != nil || c.MaxDataRequests != 3 || c.RequestWait != 250*time.Millisecond {
+		t.Fatalf("flags: %v %d %v", err, c.MaxDataRequests, c.RequestWait)
+	}
+	if _, err := parseServerConfig([]string{"--request-wait", "0s"}, env(nil), &bytes.Buffer{}); err == nil {
+		t.Error("--request-wait 0s accepted")
+	}
+	for mem, want := range map[int64]int64{0: 256, 1 << 30: 51, 24 << 30: 1228, 1 << 40: 4096, 64 << 20: 16} {
+		if got := defaultMaxDataRequests(mem); got != want {
+			t.Errorf("defaultMaxDataRequests(%d) = %d, want %d", mem, got, want)
+		}
+	}
+	if memTotal() <= 0 {
+		t.Log("no /proc/meminfo: the default is the fixed 256")
+	}
+}

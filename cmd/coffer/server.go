@@ -124,6 +124,8 @@ func serve(cfg *serverConfig, log *slog.Logger, stdout io.Writer, getenv func(st
 		Mounts:            []s3api.Mount{{Prefix: admin.Prefix, Handler: adm.Handle}},
 		LifecycleDay:      cfg.lifecycleOptions().Day,
 		StallTimeout:      cfg.StallTimeout,
+		MaxDataRequests:   int(cfg.MaxDataRequests),
+		RequestWait:       cfg.RequestWait,
 		Metrics:           []s3api.MetricsSource{layer.LifecycleMetrics(), layer.SecureDeleteMetrics()},
 	})
 

@@ -15,6 +15,29 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
+// rawPresignedGET sends a presigned GET of key on a raw connection and
+// reads the response head, leaving the body unread on the connection.
+func rawPresignedGET(t *testing.T, c *s3.Client, bucket, key string) (net.Conn, *http.Response) {
+	t.Helper()
+	req, err := s3.NewPresignClient(c).PresignGetObject(ctx(t), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}, s3.WithPresignExpires(5*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(req.URL)
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", u.RequestURI(), u.Host)
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second)) // bounds the test, not the server
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %v %v", key, err, resp)
+	}
+	return conn, resp
+}
+
 // TestStalledTransfersEnd starts the real binary with --stall-timeout 1s:
 // a client that stops reading a download, or stops sending an upload, loses
 // its connection, while a slow but steady download that takes longer than
@@ -28,26 +51,7 @@ func TestStalledTransfersEnd(t *testing.T) {
 	steady := randomBytes(t, 12<<20)
 	putBytes(t, c, bucket, "steady", steady)
 	presign := s3.NewPresignClient(c)
-	rawGET := func(key string) (net.Conn, *http.Response) {
-		t.Helper()
-		req, err := presign.PresignGetObject(ctx(t), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}, s3.WithPresignExpires(5*time.Minute))
-		if err != nil {
-			t.Fatal(err)
-		}
-		u, _ := url.Parse(req.URL)
-		conn, err := net.Dial("tcp", u.Host)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { conn.Close() })
-		fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", u.RequestURI(), u.Host)
-		conn.SetReadDeadline(time.Now().Add(30 * time.Second)) // bounds the test, not the server
-		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-		if err != nil || resp.StatusCode != http.StatusOK {
-			t.Fatalf("GET %s: %v %v", key, err, resp)
-		}
-		return conn, resp
-	}
+	rawGET := func(key string) (net.Conn, *http.Response) { return rawPresignedGET(t, c, bucket, key) }
 
 	t.Run("stalled download", func(t *testing.T) {
 		_, resp := rawGET("big")
