@@ -194,7 +194,7 @@ func (r *request) readObject(head bool) error {
 	if ck != nil {
 		rc, wipeKey = wipeOnClose{ReadCloser: rc, key: ck}, false
 	}
-	r.ctx.SetBodyStream(r.guardBody(rc), int(length)) // fasthttp closes rc after sending
+	r.ctx.SetBodyStream(r.guardBody(rc, length), int(length)) // fasthttp closes rc after sending
 	return nil
 }
 
