@@ -15,6 +15,22 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
+// dialPresigned opens a raw connection to the host of a presigned URL,
+// closed when the test ends.
+func dialPresigned(t *testing.T, rawURL string) (net.Conn, *url.URL) {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn, u
+}
+
 // rawPresignedGET sends a presigned GET of key on a raw connection and
 // reads the response head, leaving the body unread on the connection.
 func rawPresignedGET(t *testing.T, c *s3.Client, bucket, key string) (net.Conn, *http.Response) {
@@ -23,12 +39,7 @@ func rawPresignedGET(t *testing.T, c *s3.Client, bucket, key string) (net.Conn, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, _ := url.Parse(req.URL)
-	conn, err := net.Dial("tcp", u.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	conn, u := dialPresigned(t, req.URL)
 	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", u.RequestURI(), u.Host)
 	conn.SetReadDeadline(time.Now().Add(30 * time.Second)) // bounds the test, not the server
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
@@ -93,12 +104,7 @@ func stalledUpload(t *testing.T, c *s3.Client, presign *s3.PresignClient, bucket
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, _ := url.Parse(req.URL)
-	conn, err := net.Dial("tcp", u.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn, u := dialPresigned(t, req.URL)
 	fmt.Fprintf(conn, "PUT %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n%s", u.RequestURI(), u.Host, 1<<20, strings.Repeat("x", sent))
 	conn.SetReadDeadline(time.Now().Add(20 * time.Second))
 	start := time.Now()
