@@ -368,9 +368,9 @@ func (r *reader) advance() error {
 // Next returns the next n bytes of the range without copying them when they
 // lie in one shard piece (the common case), else copied into a scratch
 // buffer. The slice is valid only until the next call of Next, Read or
-// Close. At
-// the end of the range it returns what is left, with io.ErrUnexpectedEOF,
-// or nothing with io.EOF; other errors are those of Read.
+// Close. At the end of the range it returns what is left, with
+// io.ErrUnexpectedEOF, or nothing with io.EOF; other errors are those of
+// Read.
 func (r *reader) Next(n int) ([]byte, error) {
 	if err := r.advance(); err != nil {
 		return nil, err

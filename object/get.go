@@ -294,17 +294,27 @@ type chainReader struct {
 	cur  io.ReadCloser
 }
 
+// open makes c.cur the current segment's reader, opening the next segment
+// when needed; io.EOF when none is left.
+func (c *chainReader) open() error {
+	if c.cur != nil {
+		return nil
+	}
+	if len(c.segs) == 0 {
+		return io.EOF
+	}
+	rc, err := c.segs[0]()
+	if err != nil {
+		return err
+	}
+	c.cur, c.segs = rc, c.segs[1:]
+	return nil
+}
+
 func (c *chainReader) Read(p []byte) (int, error) {
 	for {
-		if c.cur == nil {
-			if len(c.segs) == 0 {
-				return 0, io.EOF
-			}
-			rc, err := c.segs[0]()
-			if err != nil {
-				return 0, err
-			}
-			c.cur, c.segs = rc, c.segs[1:]
+		if err := c.open(); err != nil {
+			return 0, err
 		}
 		n, err := c.cur.Read(p)
 		if err == io.EOF {
@@ -323,15 +333,10 @@ func (c *chainReader) Read(p []byte) (int, error) {
 func (c *chainReader) WriteTo(w io.Writer) (int64, error) {
 	var total int64
 	for {
-		if c.cur == nil {
-			if len(c.segs) == 0 {
-				return total, nil
-			}
-			rc, err := c.segs[0]()
-			if err != nil {
-				return total, err
-			}
-			c.cur, c.segs = rc, c.segs[1:]
+		if err := c.open(); err == io.EOF {
+			return total, nil
+		} else if err != nil {
+			return total, err
 		}
 		n, err := io.Copy(w, c.cur)
 		total += n

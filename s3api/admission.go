@@ -20,9 +20,13 @@ import (
 // retry with backoff. Other requests (listings, HEAD, metadata) are small
 // and not counted.
 
-// dataAPIs are the operations that take an admission slot.
-var dataAPIs = map[string]bool{
-	"GetObject": true, "PutObject": true, "UploadPart": true, "UploadPartCopy": true, "CopyObject": true,
+// isDataAPI reports whether operation api takes an admission slot.
+func isDataAPI(api string) bool {
+	switch api {
+	case "GetObject", "PutObject", "UploadPart", "UploadPartCopy", "CopyObject":
+		return true
+	}
+	return false
 }
 
 // DefaultRequestWait is Config.RequestWait's default.

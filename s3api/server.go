@@ -350,7 +350,7 @@ func (s *Server) serve(r *request) (string, error) {
 	if v := r.header("x-amz-expected-bucket-owner"); v != "" && v != r.owner {
 		return api, errCode("AccessDenied", "")
 	}
-	if dataAPIs[api] {
+	if isDataAPI(api) {
 		if r.release = s.admit.acquire(); r.release == nil {
 			return api, errCode("SlowDown", "")
 		}

@@ -30,8 +30,7 @@ type Reader struct {
 
 // PackageSource is a reader that can also hand out its next n bytes without copying them,
 // as a slice valid until its next call or its Close (the erasure reader does, from its
-// block buffers).
-// At the end it returns what is left with io.ErrUnexpectedEOF, or nothing with io.EOF. A
+// block buffers). At the end it returns what is left with io.ErrUnexpectedEOF, or nothing with io.EOF. A
 // Reader over a PackageSource decrypts each package straight from the source's buffer into
 // its own, instead of copying it in first and opening it in place.
 type PackageSource interface {
@@ -111,8 +110,8 @@ func (sr *Reader) WriteTo(w io.Writer) (int64, error) {
 // caller can pool run buffers. Package i of a run is read into run at i*PackageSize and
 // opened in place there, over the tag of package i-1 (verified already), or decrypted there
 // from a PackageSource, so the verified plaintext of the run is contiguous and is written
-// with one call, without a copy. Only
-// packages whose tags verified are ever written; run holds plaintext afterwards.
+// with one call, without a copy. Only packages whose tags verified are ever written; run
+// holds plaintext afterwards.
 func (sr *Reader) WriteRuns(w io.Writer, run []byte) (int64, error) {
 	var total int64
 	write := func(p []byte) error {
@@ -187,8 +186,8 @@ func (sr *Reader) fill() {
 
 // open reads package sr.next into buf (at least PackageSize+TagSize bytes) and opens it in
 // place, or decrypts it into buf straight from a PackageSource, and returns where the
-// range's plaintext lies in buf, buf[lo:hi]. On failure it sets
-// sr.err and returns ok false.
+// range's plaintext lies in buf, buf[lo:hi]. On failure it sets sr.err and returns ok
+// false.
 func (sr *Reader) open(buf []byte) (lo, hi int, ok bool) {
 	i := sr.next
 	plen, final := PackageSize, i == sr.final
