@@ -30,9 +30,9 @@ type Reader struct {
 
 // PackageSource is a reader that can also hand out its next n bytes without copying them,
 // as a slice valid until its next call or its Close (the erasure reader does, from its
-// block buffers). At the end it returns what is left with io.ErrUnexpectedEOF, or nothing with io.EOF. A
-// Reader over a PackageSource decrypts each package straight from the source's buffer into
-// its own, instead of copying it in first and opening it in place.
+// block buffers). At the end it returns what is left with io.ErrUnexpectedEOF, or nothing
+// with io.EOF. A Reader over a PackageSource decrypts each package straight from the
+// source's buffer into its own, instead of copying it in first and opening it in place.
 type PackageSource interface {
 	io.Reader
 	Next(n int) ([]byte, error)
