@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -110,6 +111,12 @@ func (m *metrics) write(b *strings.Builder) {
 	b.WriteString("# HELP coffer_http_inflight_requests S3 API requests being served.\n")
 	b.WriteString("# TYPE coffer_http_inflight_requests gauge\n")
 	fmt.Fprintf(b, "coffer_http_inflight_requests %d\n", m.inflight.Load())
+	b.WriteString("# HELP coffer_runtime_gomaxprocs Go scheduler slots (GOMAXPROCS) of the server process.\n")
+	b.WriteString("# TYPE coffer_runtime_gomaxprocs gauge\n")
+	fmt.Fprintf(b, "coffer_runtime_gomaxprocs %d\n", runtime.GOMAXPROCS(0))
+	b.WriteString("# HELP coffer_runtime_goroutines Goroutines in the server process.\n")
+	b.WriteString("# TYPE coffer_runtime_goroutines gauge\n")
+	fmt.Fprintf(b, "coffer_runtime_goroutines %d\n", runtime.NumGoroutine())
 }
 
 // serveInternal answers the unauthenticated endpoints: /health/live (the

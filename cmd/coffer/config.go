@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -51,6 +52,9 @@ type serverConfig struct {
 	// RequestWait is how long one waits for a slot before 503 SlowDown.
 	MaxDataRequests int64
 	RequestWait     time.Duration
+	// Procs is the GOMAXPROCS the server sets (0: leave the runtime's
+	// choice, because the operator set GOMAXPROCS); see resolveProcs.
+	Procs int
 	// LifecycleInterval is the time between background lifecycle runs
 	// (0: the default; negative: only runs asked for by `admin lifecycle
 	// run`).
@@ -128,6 +132,7 @@ func parseServerConfig(args []string, getenv func(string) string, output io.Writ
 	fs.BoolVar(&c.SecureOverwrite, "secure-overwrite", envBool("COFFER_SECURE_OVERWRITE"), "overwrite deleted shard files with random bytes and fsync before unlinking them, in every bucket (env COFFER_SECURE_OVERWRITE)")
 	shredInterval := fs.String("shred-interval", envOr(getenv, "COFFER_SHRED_INTERVAL", "10s"), "longest `duration` a removed version's sealed data key may stay in metadata files before it is purged from every replica (env COFFER_SHRED_INTERVAL)")
 	fs.Int64Var(&c.MaxDataRequests, "max-data-requests", envInt("COFFER_MAX_DATA_REQUESTS", 0), "requests streaming object data (GET, PUT, part uploads, copies) served at once; 0 = sized from memory, negative = unbounded (env COFFER_MAX_DATA_REQUESTS)")
+	procs := fs.Int64("procs", envInt("COFFER_PROCS", 0), "Go scheduler slots (GOMAXPROCS) for the server; 0 = 4 per available CPU, or GOMAXPROCS from the environment when set (env COFFER_PROCS)")
 	requestWait := fs.String("request-wait", envOr(getenv, "COFFER_REQUEST_WAIT", "10s"), "how long a data request waits for a free slot before 503 SlowDown (env COFFER_REQUEST_WAIT)")
 	stall := fs.String("stall-timeout", envOr(getenv, "COFFER_STALL_TIMEOUT", "2m"), "end a connection whose request or response body makes no progress for this `duration`; 0 disables (env COFFER_STALL_TIMEOUT)")
 	lcInterval := fs.String("lifecycle-interval", envOr(getenv, "COFFER_LIFECYCLE_INTERVAL", "10m"), "`DURATION` between background lifecycle runs; 0 or negative: runs only on `coffer admin lifecycle run` (env COFFER_LIFECYCLE_INTERVAL)")
@@ -158,6 +163,9 @@ func parseServerConfig(args []string, getenv func(string) string, output io.Writ
 	}
 	if c.MaxDataRequests == 0 {
 		c.MaxDataRequests = defaultMaxDataRequests(memTotal())
+	}
+	if c.Procs, err = resolveProcs(*procs, getenv, runtime.GOMAXPROCS(0)); err != nil {
+		return nil, err
 	}
 	d, err = time.ParseDuration(*lcInterval)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -324,5 +325,38 @@ func TestAdmissionFlags(t *testing.T) {
 	}
 	if memTotal() <= 0 {
 		t.Log("no /proc/meminfo: the default is the fixed 256")
+	}
+}
+
+func TestProcsFlag(t *testing.T) {
+	cpus := runtime.GOMAXPROCS(0)
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want int
+	}{
+		{nil, nil, procsPerCPU * cpus},
+		{[]string{"--procs", "3"}, nil, 3},
+		{nil, map[string]string{"COFFER_PROCS": "5"}, 5},
+		{[]string{"--procs", "6"}, map[string]string{"COFFER_PROCS": "5"}, 6},
+		// The operator's GOMAXPROCS is already applied by the runtime:
+		// the server leaves it alone (0), unless --procs says otherwise.
+		{nil, map[string]string{"GOMAXPROCS": "2"}, 0},
+		{[]string{"--procs", "7"}, map[string]string{"GOMAXPROCS": "2"}, 7},
+		// A GOMAXPROCS the runtime ignores does not disable the default.
+		{nil, map[string]string{"GOMAXPROCS": "lots"}, procsPerCPU * cpus},
+	} {
+		c, err := parseServerConfig(tc.args, env(tc.env), &bytes.Buffer{})
+		if err != nil || c.Procs != tc.want {
+			t.Errorf("%v %v: err %v, config %+v, want procs %d", tc.args, tc.env, err, c, tc.want)
+		}
+	}
+	for _, bad := range []string{"-1", "99999999"} {
+		if _, err := parseServerConfig([]string{"--procs", bad}, env(nil), &bytes.Buffer{}); err == nil {
+			t.Errorf("--procs %s accepted", bad)
+		}
+	}
+	if n, _ := resolveProcs(0, env(nil), 0); n != procsPerCPU {
+		t.Errorf("no CPU count: %d, want %d", n, procsPerCPU)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -56,6 +57,9 @@ func runServer(args []string, stdout, stderr io.Writer, getenv func(string) stri
 // serve opens the layer, listens and serves until SIGTERM/SIGINT, then
 // drains in-flight requests and closes the layer.
 func serve(cfg *serverConfig, log *slog.Logger, stdout io.Writer, getenv func(string) string) error {
+	if cfg.Procs > 0 {
+		runtime.GOMAXPROCS(cfg.Procs)
+	}
 	if cfg.defaultDrives {
 		for _, d := range cfg.Drives {
 			if err := os.MkdirAll(d, 0o700); err != nil {
@@ -155,7 +159,7 @@ func serve(cfg *serverConfig, log *slog.Logger, stdout io.Writer, getenv func(st
 		scheme = "https"
 	}
 	fmt.Fprintf(stdout, "coffer: S3 endpoint %s://%s region %s, drives %s\n", scheme, ln.Addr(), cfg.Region, strings.Join(cfg.Drives, " "))
-	log.Info("serving", "endpoint", scheme+"://"+ln.Addr().String(), "drives", cfg.Drives, "region", cfg.Region)
+	log.Info("serving", "endpoint", scheme+"://"+ln.Addr().String(), "drives", cfg.Drives, "region", cfg.Region, "procs", runtime.GOMAXPROCS(0))
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

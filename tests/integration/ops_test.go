@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -267,5 +268,26 @@ func TestOpsMetricsAndHealth(t *testing.T) {
 		if !strings.Contains(body, name) {
 			t.Errorf("/metrics lacks %s", name)
 		}
+	}
+}
+
+// TestSchedulerSlots checks --procs on the real binary: by default the
+// server runs 4 Go scheduler slots per CPU (or the operator's GOMAXPROCS),
+// and --procs sets the count; the metric reports what is in effect.
+func TestSchedulerSlots(t *testing.T) {
+	srv := startServerWith(t, newDrives(t, 4), serverOptions{Args: []string{"--procs", "3"}})
+	if v := metricValue(t, srv, "coffer_runtime_gomaxprocs"); v != 3 {
+		t.Errorf("--procs 3: coffer_runtime_gomaxprocs %v", v)
+	}
+	want := 4 * runtime.GOMAXPROCS(0)
+	if v := os.Getenv("GOMAXPROCS"); v != "" {
+		want = runtime.GOMAXPROCS(0) // the harness passes it on; the server keeps it
+	}
+	srv = startServer(t)
+	if v := metricValue(t, srv, "coffer_runtime_gomaxprocs"); v != float64(want) {
+		t.Errorf("default: coffer_runtime_gomaxprocs %v, want %d", v, want)
+	}
+	if v := metricValue(t, srv, "coffer_runtime_goroutines"); v < 1 {
+		t.Errorf("coffer_runtime_goroutines %v", v)
 	}
 }
