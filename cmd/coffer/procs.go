@@ -15,7 +15,12 @@ import (
 // hashing and encoding goroutines waited, and about a third of the CPU
 // time of a 64 MiB PUT load went idle waiting for I/O. Four slots per CPU
 // keep the CPUs busy: 64 MiB PUT 6.8 → 9.6 ops/s, 4 KiB GET +25 %, no
-// row slower (docs/benchmarks.md, "Scheduler slots").
+// workload's throughput lower; 1 MiB GET p99 rose from 13.5 to 20 ms under
+// 16 clients (docs/benchmarks.md, "Scheduler slots"). Measured on 2 CPUs
+// only; --procs tunes it elsewhere.
+//
+// Setting GOMAXPROCS turns off the Go runtime's own updates of it when the
+// container's CPU limit changes: restart the server after such a change.
 const procsPerCPU = 4
 
 // resolveProcs returns the GOMAXPROCS the server should set, or 0 to leave
