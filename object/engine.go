@@ -37,6 +37,9 @@ type Engine struct {
 	compress compressPolicy
 
 	keyLocks [256]sync.Mutex
+	// dataLocks serialize healing and garbage collection of a shard set
+	// (by a hash of its id).
+	dataLocks [64]sync.Mutex
 
 	healCh chan string
 	gcCh   chan string
@@ -45,6 +48,8 @@ type Engine struct {
 	shred shredState
 	// lc is the lifecycle scheduler's state (lifecycle.go).
 	lc *lcState
+	// scrub is the scrubber's state and the heal counters (scrub.go).
+	scrub scrubState
 
 	rewrap        rewrapState
 	rewrapRunning bool // guarded by rewrap.mu
@@ -79,6 +84,8 @@ func Open(cfg Config) (*Engine, error) {
 		lc:     &lcState{opts: cfg.Lifecycle.withDefaults(), kick: make(chan struct{}, 1), skipped: map[string]int64{}},
 	}
 	e.compress = newCompressPolicy(cfg.Compress)
+	e.scrub.opts = cfg.Scrub.withDefaults()
+	e.scrub.kick = make(chan struct{}, 1)
 	e.shred.overwrite = cfg.SecureOverwrite
 	e.shred.interval = cfg.ShredInterval
 	if e.shred.interval <= 0 {
@@ -150,6 +157,10 @@ func Open(cfg Config) (*Engine, error) {
 	go e.gcWorker()
 	go e.shredWorker()
 	e.startLifecycle()
+	if e.scrub.opts.Interval > 0 {
+		e.wg.Add(1)
+		go e.scrubWorker()
+	}
 	// Finish any rotation a restart interrupted (a no-op when every data
 	// key is under its key's current version).
 	e.startRewrap()
@@ -218,31 +229,50 @@ func (e *Engine) healWorker() {
 		case <-e.stop:
 			return
 		case id := <-e.healCh:
-			if err := e.healOne(id); err != nil {
+			if _, _, err := e.healOne(id); err != nil {
 				e.log.Warn("heal failed", "data", id, "err", err)
 			}
 		}
 	}
 }
 
-// healOne rebuilds missing or corrupt shards of one shard set.
-func (e *Engine) healOne(id string) error {
+// healOne verifies one shard set on every drive and rebuilds missing or
+// corrupt shards. It returns Heal's result and the stored bytes it
+// verified on all drives, or -1 when the set has no reference (deleted
+// meanwhile: nothing to do) or its reference could not be read. It holds
+// the set's data lock, so a garbage collection of the same set waits for
+// it (Heal must not race a Delete).
+func (e *Engine) healOne(id string) (erasure.HealResult, int64, error) {
+	unlock := e.lockData(id)
+	defer unlock()
 	raw, err := e.meta.Get(refKey(id))
 	if err != nil {
 		if errors.Is(err, metadata.ErrNotFound) {
-			return nil // deleted meanwhile
+			return erasure.HealResult{}, -1, nil // deleted meanwhile
 		}
-		return err
+		return erasure.HealResult{}, -1, err
 	}
 	var ref refRecord
 	if err := jsonUnmarshal(raw, &ref); err != nil {
-		return err
+		return erasure.HealResult{}, -1, err
 	}
 	res, err := e.set.Heal(id, ref.StoredSize)
-	if err == nil && len(res.Healed) > 0 {
+	e.countHeal(res, err)
+	if len(res.Healed) > 0 {
 		e.log.Info("healed shards", "data", id, "drives", res.Healed)
 	}
-	return err
+	k, n := int64(e.set.DataShards()), int64(e.set.DataShards()+e.set.ParityShards())
+	return res, (ref.StoredSize + k - 1) / k * n, err
+}
+
+// lockData takes the lock that serializes healing and garbage collection
+// of one shard set and returns its unlock.
+func (e *Engine) lockData(id string) func() {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	m := &e.dataLocks[h.Sum32()%uint32(len(e.dataLocks))]
+	m.Lock()
+	return m.Unlock
 }
 
 // HealAll heals every shard set in the store (after a drive was replaced),
@@ -261,7 +291,7 @@ func (e *Engine) HealAll(ctx context.Context) (int, error) {
 		default:
 		}
 		n++
-		if err := e.healOne(string(k[1:])); err != nil && firstErr == nil {
+		if _, _, err := e.healOne(string(k[1:])); err != nil && firstErr == nil {
 			firstErr = err
 		}
 		return nil
@@ -289,6 +319,8 @@ func (e *Engine) gcWorker() {
 // repeats the delete at the next start. A garbage record that asks for it
 // has the shard files overwritten before they are unlinked.
 func (e *Engine) collect(id string) {
+	unlock := e.lockData(id)
+	defer unlock()
 	raw, err := e.meta.Get(garbageKey(id))
 	if errors.Is(err, metadata.ErrNotFound) {
 		return // collected already

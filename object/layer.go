@@ -529,4 +529,6 @@ type Config struct {
 	ShredInterval time.Duration
 	// Lifecycle configures the lifecycle scheduler (zero: defaults).
 	Lifecycle LifecycleOptions
+	// Scrub configures the background scrubber (zero: defaults).
+	Scrub ScrubOptions
 }

@@ -153,7 +153,10 @@ func (e *Engine) commitData(s *stored) {
 	if s.dataID == "" {
 		return
 	}
-	if err := e.set.Commit(s.dataID); err != nil {
+	unlock := e.lockData(s.dataID) // a heal of this set may have committed it already
+	err := e.set.Commit(s.dataID)
+	unlock()
+	if err != nil {
 		e.log.Error("committing shards (repaired at restart)", "data", s.dataID, "err", err)
 		s.degraded = true
 	}

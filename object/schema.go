@@ -68,6 +68,7 @@ func TablePrefixes() map[byte]string {
 		tagNoncurrent: "object: lifecycle noncurrent index",
 		tagUploadAge:  "object: lifecycle upload index",
 		tagLifecycle:  "object: lifecycle scheduler state",
+		tagScrub:      "object: scrubber state",
 		tagKMS:        "crypto/kms: local provider records",
 		tagClock:      "lock: compliance clock",
 	}

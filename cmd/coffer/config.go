@@ -55,6 +55,10 @@ type serverConfig struct {
 	// Procs is the GOMAXPROCS the server sets (0: leave the runtime's
 	// choice, because the operator set GOMAXPROCS); see resolveProcs.
 	Procs int
+	// ScrubInterval is the time between the starts of two scrub passes
+	// (negative: none); ScrubRate bounds the bytes verified per second.
+	ScrubInterval time.Duration
+	ScrubRate     int64
 	// LifecycleInterval is the time between background lifecycle runs
 	// (0: the default; negative: only runs asked for by `admin lifecycle
 	// run`).
@@ -135,6 +139,8 @@ func parseServerConfig(args []string, getenv func(string) string, output io.Writ
 	procs := fs.Int64("procs", envInt("COFFER_PROCS", 0), "Go scheduler slots (GOMAXPROCS) for the server; 0 = 4 per available CPU, or GOMAXPROCS from the environment when set (env COFFER_PROCS)")
 	requestWait := fs.String("request-wait", envOr(getenv, "COFFER_REQUEST_WAIT", "10s"), "how long a data request waits for a free slot before 503 SlowDown (env COFFER_REQUEST_WAIT)")
 	stall := fs.String("stall-timeout", envOr(getenv, "COFFER_STALL_TIMEOUT", "2m"), "end a connection whose request or response body makes no progress for this `duration`; 0 disables (env COFFER_STALL_TIMEOUT)")
+	scrubInterval := fs.String("scrub-interval", envOr(getenv, "COFFER_SCRUB_INTERVAL", "168h"), "`duration` between the starts of two scrub passes, which verify every shard on every drive and repair what is missing or corrupt; 0 disables (env COFFER_SCRUB_INTERVAL)")
+	scrubRate := fs.Int64("scrub-rate", envInt("COFFER_SCRUB_RATE", 32), "MiB of stored shard data the scrubber verifies per second at most (env COFFER_SCRUB_RATE)")
 	lcInterval := fs.String("lifecycle-interval", envOr(getenv, "COFFER_LIFECYCLE_INTERVAL", "10m"), "`DURATION` between background lifecycle runs; 0 or negative: runs only on `coffer admin lifecycle run` (env COFFER_LIFECYCLE_INTERVAL)")
 	fs.Int64Var(&c.LifecycleRate, "lifecycle-rate", envInt("COFFER_LIFECYCLE_RATE", 100), "lifecycle actions (expirations, aborts) per second at most (env COFFER_LIFECYCLE_RATE)")
 	fs.Int64Var(&c.LifecycleDaySeconds, "lifecycle-day-seconds", envInt("COFFER_LIFECYCLE_DAY_SECONDS", 86400), "TEST ONLY: length of a lifecycle day in seconds; scales every Days value and the rounding of due times (env COFFER_LIFECYCLE_DAY_SECONDS)")
@@ -167,6 +173,17 @@ func parseServerConfig(args []string, getenv func(string) string, output io.Writ
 	if c.Procs, err = resolveProcs(*procs, getenv, runtime.GOMAXPROCS(0)); err != nil {
 		return nil, err
 	}
+	d, err = time.ParseDuration(*scrubInterval)
+	if err != nil || d < 0 {
+		return nil, fmt.Errorf("--scrub-interval %q: want a duration, 0 to disable", *scrubInterval)
+	}
+	if c.ScrubInterval = d; d == 0 {
+		c.ScrubInterval = -1
+	}
+	if *scrubRate <= 0 || *scrubRate > 1<<20 {
+		return nil, fmt.Errorf("--scrub-rate %d: want MiB per second above 0", *scrubRate)
+	}
+	c.ScrubRate = *scrubRate << 20
 	d, err = time.ParseDuration(*lcInterval)
 	if err != nil {
 		return nil, fmt.Errorf("--lifecycle-interval %q: %v", *lcInterval, err)

@@ -360,3 +360,19 @@ func TestProcsFlag(t *testing.T) {
 		t.Errorf("no CPU count: %d, want %d", n, procsPerCPU)
 	}
 }
+
+func TestScrubFlags(t *testing.T) {
+	c, err := parseServerConfig(nil, env(nil), &bytes.Buffer{})
+	if err != nil || c.ScrubInterval != 168*time.Hour || c.ScrubRate != 32<<20 {
+		t.Fatalf("defaults: %v %v %d", err, c.ScrubInterval, c.ScrubRate)
+	}
+	c, err = parseServerConfig([]string{"--scrub-interval", "0"}, env(map[string]string{"COFFER_SCRUB_RATE": "8"}), &bytes.Buffer{})
+	if err != nil || c.ScrubInterval >= 0 || c.ScrubRate != 8<<20 {
+		t.Fatalf("disabled, env rate: %v %v %d", err, c.ScrubInterval, c.ScrubRate)
+	}
+	for _, args := range [][]string{{"--scrub-interval", "-1h"}, {"--scrub-interval", "weekly"}, {"--scrub-rate", "0"}} {
+		if _, err := parseServerConfig(args, env(nil), &bytes.Buffer{}); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+}

@@ -82,7 +82,8 @@ func serve(cfg *serverConfig, log *slog.Logger, stdout io.Writer, getenv func(st
 	layer, err := object.Open(object.Config{Drives: cfg.Drives, Parity: cfg.Parity, InlineLimit: cfg.InlineLimit, Logger: log, MasterKey: master,
 		Compress:        object.CompressConfig{Enabled: cfg.Compress, ContentTypes: cfg.CompressTypes},
 		SecureOverwrite: cfg.SecureOverwrite, ShredInterval: cfg.ShredInterval,
-		BufferedIO: cfg.BufferedIO, Lifecycle: cfg.lifecycleOptions()})
+		BufferedIO: cfg.BufferedIO, Lifecycle: cfg.lifecycleOptions(),
+		Scrub: object.ScrubOptions{Interval: cfg.ScrubInterval, Rate: cfg.ScrubRate}})
 	if err != nil {
 		return fmt.Errorf("open drives: %w", err)
 	}
@@ -130,7 +131,7 @@ func serve(cfg *serverConfig, log *slog.Logger, stdout io.Writer, getenv func(st
 		StallTimeout:      cfg.StallTimeout,
 		MaxDataRequests:   int(cfg.MaxDataRequests),
 		RequestWait:       cfg.RequestWait,
-		Metrics:           []s3api.MetricsSource{layer.LifecycleMetrics(), layer.SecureDeleteMetrics()},
+		Metrics:           []s3api.MetricsSource{layer.LifecycleMetrics(), layer.SecureDeleteMetrics(), layer.ScrubMetrics()},
 	})
 
 	if cfg.PprofAddress != "" {
