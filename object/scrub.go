@@ -173,7 +173,7 @@ func (e *Engine) Scrub(ctx context.Context) (ScrubResult, error) {
 		return res, err
 	}
 	if rec.Cursor == "" {
-		rec.PassStarted = e.now()
+		rec.PassStarted = time.Now().UTC() // bookkeeping, not a retention decision: wall time
 	}
 	start := time.Now()
 	var paced int64 // bytes accounted against the rate since start
@@ -241,7 +241,7 @@ func (e *Engine) Scrub(ctx context.Context) (ScrubResult, error) {
 		}
 	}
 	rec.Cursor = ""
-	rec.LastCompleted = e.now()
+	rec.LastCompleted = time.Now().UTC()
 	e.scrub.passes.Add(1)
 	e.scrub.lastDone.Store(rec.LastCompleted.Unix())
 	return res, e.saveScrubRecord(rec)
