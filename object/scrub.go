@@ -124,7 +124,9 @@ func (e *Engine) scrubWorker() {
 		if rec, err := e.loadScrubRecord(); err != nil {
 			e.log.Warn("scrub: reading state", "err", err)
 		} else if rec.Cursor != "" || rec.LastCompleted.IsZero() || time.Since(rec.LastCompleted) >= wait {
-			res, err := e.Scrub(e.stopContext())
+			ctx, cancel := e.stopContext()
+			res, err := e.Scrub(ctx)
+			cancel()
 			switch {
 			case errors.Is(err, context.Canceled):
 				return
@@ -148,8 +150,9 @@ func (e *Engine) scrubWorker() {
 	}
 }
 
-// stopContext returns a context cancelled when the engine closes.
-func (e *Engine) stopContext() context.Context {
+// stopContext returns a context cancelled when the engine closes or the
+// returned cancel is called.
+func (e *Engine) stopContext() (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		select {
@@ -158,14 +161,14 @@ func (e *Engine) stopContext() context.Context {
 		}
 		cancel()
 	}()
-	return ctx
+	return ctx, cancel
 }
 
 // Scrub runs (or resumes) one scrub pass to its end: every shard set is
 // verified on every drive and repaired where a shard is missing or corrupt,
 // at the configured rate. Progress is saved as it goes, so a pass cut
-// short by ctx or a restart resumes where it stopped. It returns what this
-// call verified.
+// short by ctx or a restart resumes where it stopped; it then returns
+// ctx's error. It returns what this call verified.
 func (e *Engine) Scrub(ctx context.Context) (ScrubResult, error) {
 	var res ScrubResult
 	rec, err := e.loadScrubRecord()
@@ -196,7 +199,10 @@ func (e *Engine) Scrub(ctx context.Context) (ScrubResult, error) {
 		}
 		for _, id := range ids {
 			if err := ctx.Err(); err != nil {
-				return res, e.saveScrubRecord(rec)
+				if serr := e.saveScrubRecord(rec); serr != nil {
+					return res, serr
+				}
+				return res, err
 			}
 			hr, stored, herr := e.healOne(id)
 			if stored >= 0 {
