@@ -37,9 +37,9 @@ type Engine struct {
 	compress compressPolicy
 
 	keyLocks [256]sync.Mutex
-	// dataLocks serialize healing and garbage collection of a shard set
-	// (by a hash of its id).
-	dataLocks [64]sync.Mutex
+	// dataLocks serialize healing, garbage collection and the commit of
+	// one shard set.
+	dataLocks dataLocks
 
 	healCh chan string
 	gcCh   chan string
@@ -265,14 +265,42 @@ func (e *Engine) healOne(id string) (erasure.HealResult, int64, error) {
 	return res, (ref.StoredSize + k - 1) / k * n, err
 }
 
-// lockData takes the lock that serializes healing and garbage collection
-// of one shard set and returns its unlock.
+// lockData takes the lock that serializes healing, garbage collection and
+// the commit of one shard set and returns its unlock. The lock is per id
+// (not striped), so a long heal never delays the commit of another set.
 func (e *Engine) lockData(id string) func() {
-	h := fnv.New32a()
-	h.Write([]byte(id))
-	m := &e.dataLocks[h.Sum32()%uint32(len(e.dataLocks))]
-	m.Lock()
-	return m.Unlock
+	e.dataLocks.mu.Lock()
+	if e.dataLocks.m == nil {
+		e.dataLocks.m = map[string]*dataLock{}
+	}
+	l := e.dataLocks.m[id]
+	if l == nil {
+		l = &dataLock{}
+		e.dataLocks.m[id] = l
+	}
+	l.refs++
+	e.dataLocks.mu.Unlock()
+	l.Lock()
+	return func() {
+		l.Unlock()
+		e.dataLocks.mu.Lock()
+		if l.refs--; l.refs == 0 {
+			delete(e.dataLocks.m, id)
+		}
+		e.dataLocks.mu.Unlock()
+	}
+}
+
+// dataLocks holds the per-shard-set locks in use.
+type dataLocks struct {
+	mu sync.Mutex
+	m  map[string]*dataLock
+}
+
+// dataLock is one shard set's lock and the number of holders and waiters.
+type dataLock struct {
+	sync.Mutex
+	refs int
 }
 
 // HealAll heals every shard set in the store (after a drive was replaced),
@@ -281,26 +309,61 @@ func (e *Engine) lockData(id string) func() {
 func (e *Engine) HealAll(ctx context.Context) (int, error) {
 	n := 0
 	var firstErr error
-	err := e.scan([]byte{tagRef}, []byte{tagRef + 1}, func(k, _ []byte) error {
-		if err := ctx.Err(); err != nil {
-			return err
+	after := ""
+	for {
+		ids, err := e.refPage(after)
+		if err != nil {
+			return n, err
 		}
-		select {
-		case <-e.stop:
-			return errors.New("object: closed")
-		default:
+		for _, id := range ids {
+			if err := ctx.Err(); err != nil {
+				return n, err
+			}
+			select {
+			case <-e.stop:
+				return n, errors.New("object: closed")
+			default:
+			}
+			n++
+			if _, _, err := e.healOne(id); err != nil && firstErr == nil {
+				firstErr = err
+			}
+			after = id
 		}
-		n++
-		if _, _, err := e.healOne(string(k[1:])); err != nil && firstErr == nil {
-			firstErr = err
+		if len(ids) < refPageSize {
+			return n, firstErr
+		}
+	}
+}
+
+// refPageSize is how many shard set ids refPage returns at most.
+const refPageSize = 64
+
+// refPage returns up to refPageSize shard set ids after the id after ("":
+// from the first), in order. Its metadata iterator is closed before it
+// returns, so callers that heal each set between pages never hold old
+// metadata files open (the secure-delete purge waits for them to go).
+func (e *Engine) refPage(after string) ([]string, error) {
+	lower := []byte{tagRef}
+	if after != "" {
+		lower = append(refKey(after), 0)
+	}
+	var ids []string
+	err := e.scan(lower, []byte{tagRef + 1}, func(k, _ []byte) error {
+		ids = append(ids, string(k[1:]))
+		if len(ids) == refPageSize {
+			return errPageFull
 		}
 		return nil
 	})
-	if err != nil {
-		return n, err
+	if err != nil && !errors.Is(err, errPageFull) {
+		return nil, err
 	}
-	return n, firstErr
+	return ids, nil
 }
+
+// errPageFull stops a scan whose page is full.
+var errPageFull = errors.New("object: page full")
 
 func (e *Engine) gcWorker() {
 	defer e.wg.Done()

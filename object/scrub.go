@@ -21,8 +21,10 @@ import (
 //
 // Its state is one record under tagScrub: the start of the current pass,
 // the last shard set id done (a restart resumes after it) and the end of
-// the last complete pass (a restart does not start a new pass before the
-// interval has passed since then).
+// the last complete pass. A pass starts one interval after the start of
+// the previous one (at once if none completed yet), so a restart does not
+// start one early; a failed pass is retried after a backoff that starts at
+// a minute and doubles up to the interval.
 
 // tagScrub is the scrubber's table: one state record.
 const tagScrub = 'S'
@@ -36,11 +38,6 @@ const DefaultScrubInterval = 7 * 24 * time.Hour
 // DefaultScrubRate is the scrubber's read rate, in bytes of stored shard
 // data per second, when ScrubOptions.Rate is 0.
 const DefaultScrubRate = 32 << 20
-
-// scrubPage is how many shard set ids one metadata scan collects; the scan's
-// iterator is closed before they are verified, so a long pass never pins
-// metadata files (the secure-delete purge waits for old files to go).
-const scrubPage = 64
 
 // ScrubOptions configures the background scrubber.
 type ScrubOptions struct {
@@ -119,11 +116,16 @@ func (e *Engine) saveScrubRecord(r scrubRecord) error {
 // and sleeps until the next one is due.
 func (e *Engine) scrubWorker() {
 	defer e.wg.Done()
+	retry := time.Minute // after a failed pass or state read; doubles up to the interval
 	for {
-		wait := e.scrub.opts.Interval
-		if rec, err := e.loadScrubRecord(); err != nil {
+		interval := e.scrub.opts.Interval
+		wait := interval
+		rec, err := e.loadScrubRecord()
+		switch {
+		case err != nil:
 			e.log.Warn("scrub: reading state", "err", err)
-		} else if rec.Cursor != "" || rec.LastCompleted.IsZero() || time.Since(rec.LastCompleted) >= wait {
+			wait, retry = retry, min(2*retry, interval)
+		case rec.Cursor != "" || rec.LastCompleted.IsZero() || time.Since(rec.PassStarted) >= interval:
 			ctx, cancel := e.stopContext()
 			res, err := e.Scrub(ctx)
 			cancel()
@@ -131,12 +133,17 @@ func (e *Engine) scrubWorker() {
 			case errors.Is(err, context.Canceled):
 				return
 			case err != nil:
-				e.log.Warn("scrub: pass failed, resuming later", "err", err, "verified", res.Sets)
+				e.log.Warn("scrub: pass failed, resuming later", "err", err, "verified", res.Sets, "retry_in", retry)
+				wait, retry = retry, min(2*retry, interval)
 			default:
 				e.log.Info("scrub: pass complete", "sets", res.Sets, "bytes", res.Bytes, "damaged", res.Damaged, "healed", res.Healed, "failed", res.Failed)
+				retry = time.Minute
+				if rec, err = e.loadScrubRecord(); err == nil {
+					wait = interval - time.Since(rec.PassStarted)
+				}
 			}
-		} else {
-			wait -= time.Since(rec.LastCompleted)
+		default:
+			wait = interval - time.Since(rec.PassStarted)
 		}
 		t := time.NewTimer(max(wait, time.Second))
 		select {
@@ -182,19 +189,8 @@ func (e *Engine) Scrub(ctx context.Context) (ScrubResult, error) {
 	var paced int64 // bytes accounted against the rate since start
 	lastSave := time.Now()
 	for {
-		lower := []byte{tagRef}
-		if rec.Cursor != "" {
-			lower = append(refKey(rec.Cursor), 0)
-		}
-		var ids []string
-		err := e.scan(lower, []byte{tagRef + 1}, func(k, _ []byte) error {
-			ids = append(ids, string(k[1:]))
-			if len(ids) == scrubPage {
-				return io.EOF
-			}
-			return nil
-		})
-		if err != nil && !errors.Is(err, io.EOF) {
+		ids, err := e.refPage(rec.Cursor)
+		if err != nil {
 			return res, err
 		}
 		for _, id := range ids {
@@ -207,9 +203,12 @@ func (e *Engine) Scrub(ctx context.Context) (ScrubResult, error) {
 			hr, stored, herr := e.healOne(id)
 			if stored >= 0 {
 				res.Sets++
-				res.Bytes += stored
 				e.scrub.sets.Add(1)
-				e.scrub.bytes.Add(stored)
+				if herr == nil {
+					// Bytes count as verified only when every block was.
+					res.Bytes += stored
+					e.scrub.bytes.Add(stored)
+				}
 				if len(hr.Bad) > 0 || errors.Is(herr, erasure.ErrReadQuorum) {
 					res.Damaged++
 					e.scrub.damaged.Add(1)
@@ -242,7 +241,7 @@ func (e *Engine) Scrub(ctx context.Context) (ScrubResult, error) {
 				lastSave = time.Now()
 			}
 		}
-		if len(ids) < scrubPage {
+		if len(ids) < refPageSize {
 			break
 		}
 	}

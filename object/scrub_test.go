@@ -251,3 +251,32 @@ func BenchmarkScrub(b *testing.B) {
 	}
 	b.SetBytes(verified / int64(b.N))
 }
+
+// TestDataLocksArePerSet: the data lock of one shard set never delays
+// another set (a long heal must not stall unrelated commits), serializes
+// holders of the same set, and leaves nothing behind once released.
+func TestDataLocksArePerSet(t *testing.T) {
+	e := openScrubEngine(t, 0)
+	unlockA := e.lockData("set-a")
+	other := make(chan struct{})
+	go func() { e.lockData("set-b")(); close(other) }()
+	select {
+	case <-other:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the lock of another set waited for set-a's holder")
+	}
+	same := make(chan struct{})
+	go func() { e.lockData("set-a")(); close(same) }()
+	select {
+	case <-same:
+		t.Fatal("a second holder of set-a did not wait")
+	case <-time.After(100 * time.Millisecond):
+	}
+	unlockA()
+	<-same
+	e.dataLocks.mu.Lock()
+	defer e.dataLocks.mu.Unlock()
+	if n := len(e.dataLocks.m); n != 0 {
+		t.Fatalf("%d locks left after every holder released", n)
+	}
+}

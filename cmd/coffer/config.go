@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -170,7 +169,7 @@ func parseServerConfig(args []string, getenv func(string) string, output io.Writ
 	if c.MaxDataRequests == 0 {
 		c.MaxDataRequests = defaultMaxDataRequests(memTotal())
 	}
-	if c.Procs, err = resolveProcs(*procs, getenv, runtime.GOMAXPROCS(0)); err != nil {
+	if c.Procs, err = resolveProcs(*procs, getenv, startCPUs); err != nil {
 		return nil, err
 	}
 	d, err = time.ParseDuration(*scrubInterval)

@@ -329,7 +329,7 @@ func TestAdmissionFlags(t *testing.T) {
 }
 
 func TestProcsFlag(t *testing.T) {
-	cpus := runtime.GOMAXPROCS(0)
+	cpus := startCPUs
 	for _, tc := range []struct {
 		args []string
 		env  map[string]string
@@ -351,13 +351,22 @@ func TestProcsFlag(t *testing.T) {
 			t.Errorf("%v %v: err %v, config %+v, want procs %d", tc.args, tc.env, err, c, tc.want)
 		}
 	}
-	for _, bad := range []string{"-1", "99999999"} {
+	for _, bad := range []string{"-1", "1025", "99999999"} {
 		if _, err := parseServerConfig([]string{"--procs", bad}, env(nil), &bytes.Buffer{}); err == nil {
 			t.Errorf("--procs %s accepted", bad)
 		}
 	}
 	if n, _ := resolveProcs(0, env(nil), 0); n != procsPerCPU {
 		t.Errorf("no CPU count: %d, want %d", n, procsPerCPU)
+	}
+	if n, _ := resolveProcs(0, env(nil), 512); n != maxProcs {
+		t.Errorf("512 CPUs: %d, want the runtime's maximum %d", n, maxProcs)
+	}
+	// Changing GOMAXPROCS (as serve does) must not change the default.
+	old := runtime.GOMAXPROCS(3 * cpus)
+	defer runtime.GOMAXPROCS(old)
+	if c, err := parseServerConfig(nil, env(nil), &bytes.Buffer{}); err != nil || c.Procs != procsPerCPU*cpus {
+		t.Errorf("after GOMAXPROCS changed: %+v, %v; want %d", c, err, procsPerCPU*cpus)
 	}
 }
 

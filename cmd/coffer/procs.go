@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"runtime"
 	"strconv"
 )
 
@@ -23,6 +24,14 @@ import (
 // container's CPU limit changes: restart the server after such a change.
 const procsPerCPU = 4
 
+// startCPUs is the Go runtime's own GOMAXPROCS at process start (the CPUs
+// the process may use, container limits included), read before the server
+// changes it, so that resolving the default twice never compounds it.
+var startCPUs = runtime.GOMAXPROCS(0)
+
+// maxProcs is the largest GOMAXPROCS the Go runtime accepts.
+const maxProcs = 1024
+
 // resolveProcs returns the GOMAXPROCS the server should set, or 0 to leave
 // the Go runtime's own choice. flagValue is --procs (COFFER_PROCS): a
 // positive value is used as is, 0 means the default. The default is
@@ -31,8 +40,8 @@ const procsPerCPU = 4
 // operator set GOMAXPROCS in the environment, which is then respected.
 func resolveProcs(flagValue int64, getenv func(string) string, cpus int) (int, error) {
 	switch {
-	case flagValue < 0 || flagValue > 1<<16:
-		return 0, fmt.Errorf("--procs %d: want 0 (automatic) or a positive count", flagValue)
+	case flagValue < 0 || flagValue > maxProcs:
+		return 0, fmt.Errorf("--procs %d: want 0 (automatic) or a count up to %d", flagValue, maxProcs)
 	case flagValue > 0:
 		return int(flagValue), nil
 	}
@@ -41,5 +50,5 @@ func resolveProcs(flagValue int64, getenv func(string) string, cpus int) (int, e
 			return 0, nil // the runtime already applied it
 		}
 	}
-	return procsPerCPU * max(cpus, 1), nil
+	return min(procsPerCPU*max(cpus, 1), maxProcs), nil
 }
