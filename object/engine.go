@@ -85,7 +85,6 @@ func Open(cfg Config) (*Engine, error) {
 	}
 	e.compress = newCompressPolicy(cfg.Compress)
 	e.scrub.opts = cfg.Scrub.withDefaults()
-	e.scrub.kick = make(chan struct{}, 1)
 	e.shred.overwrite = cfg.SecureOverwrite
 	e.shred.interval = cfg.ShredInterval
 	if e.shred.interval <= 0 {
@@ -309,57 +308,65 @@ type dataLock struct {
 func (e *Engine) HealAll(ctx context.Context) (int, error) {
 	n := 0
 	var firstErr error
-	after := ""
+	err := e.eachRef(ctx, "", func(id string) error {
+		n++
+		if _, _, err := e.healOne(id); err != nil && firstErr == nil {
+			firstErr = err
+		}
+		return nil
+	})
+	if err != nil {
+		return n, err
+	}
+	return n, firstErr
+}
+
+// errEngineClosed ends background walks when the engine closes.
+var errEngineClosed = errors.New("object: closed")
+
+// refPageSize is how many shard set ids eachRef reads per metadata scan.
+const refPageSize = 64
+
+// eachRef calls fn with every shard set id after the id after ("": from the
+// first), in order, until fn fails, ctx ends or the engine closes. It reads
+// the ids a page at a time and closes each page's metadata iterator before
+// calling fn, so a walk that heals every set never holds old metadata files
+// open (the secure-delete purge waits for them to go).
+func (e *Engine) eachRef(ctx context.Context, after string, fn func(id string) error) error {
 	for {
-		ids, err := e.refPage(after)
-		if err != nil {
-			return n, err
+		lower := []byte{tagRef}
+		if after != "" {
+			lower = append(refKey(after), 0)
+		}
+		var ids []string
+		err := e.scan(lower, []byte{tagRef + 1}, func(k, _ []byte) error {
+			ids = append(ids, string(k[1:]))
+			if len(ids) == refPageSize {
+				return errPageFull
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errPageFull) {
+			return err
 		}
 		for _, id := range ids {
 			if err := ctx.Err(); err != nil {
-				return n, err
+				return err
 			}
 			select {
 			case <-e.stop:
-				return n, errors.New("object: closed")
+				return errEngineClosed
 			default:
 			}
-			n++
-			if _, _, err := e.healOne(id); err != nil && firstErr == nil {
-				firstErr = err
+			if err := fn(id); err != nil {
+				return err
 			}
 			after = id
 		}
 		if len(ids) < refPageSize {
-			return n, firstErr
+			return nil
 		}
 	}
-}
-
-// refPageSize is how many shard set ids refPage returns at most.
-const refPageSize = 64
-
-// refPage returns up to refPageSize shard set ids after the id after ("":
-// from the first), in order. Its metadata iterator is closed before it
-// returns, so callers that heal each set between pages never hold old
-// metadata files open (the secure-delete purge waits for them to go).
-func (e *Engine) refPage(after string) ([]string, error) {
-	lower := []byte{tagRef}
-	if after != "" {
-		lower = append(refKey(after), 0)
-	}
-	var ids []string
-	err := e.scan(lower, []byte{tagRef + 1}, func(k, _ []byte) error {
-		ids = append(ids, string(k[1:]))
-		if len(ids) == refPageSize {
-			return errPageFull
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, errPageFull) {
-		return nil, err
-	}
-	return ids, nil
 }
 
 // errPageFull stops a scan whose page is full.

@@ -58,7 +58,6 @@ type scrubRecord struct {
 // scrubState holds the scrubber's options and counters.
 type scrubState struct {
 	opts ScrubOptions
-	kick chan struct{}
 
 	passes   atomic.Int64 // complete passes
 	sets     atomic.Int64 // shard sets verified
@@ -73,6 +72,8 @@ type scrubState struct {
 
 // ScrubResult reports one scrub pass (or the part of it run by one call).
 type ScrubResult struct {
+	PassStarted time.Time // start of the pass (earlier than the call when it resumed one)
+
 	Sets    int64 // shard sets verified
 	Bytes   int64 // stored bytes verified, every drive counted
 	Damaged int64 // shard sets with a missing or corrupt shard
@@ -112,14 +113,14 @@ func (e *Engine) saveScrubRecord(r scrubRecord) error {
 	return mapErr(e.meta.Apply(b))
 }
 
-// scrubWorker runs a pass whenever one is due (or asked for by KickScrub)
-// and sleeps until the next one is due.
+// scrubWorker runs a pass whenever one is due and sleeps until the next
+// one is due.
 func (e *Engine) scrubWorker() {
 	defer e.wg.Done()
+	interval := e.scrub.opts.Interval
 	retry := time.Minute // after a failed pass or state read; doubles up to the interval
 	for {
-		interval := e.scrub.opts.Interval
-		wait := interval
+		var wait time.Duration
 		rec, err := e.loadScrubRecord()
 		switch {
 		case err != nil:
@@ -130,7 +131,7 @@ func (e *Engine) scrubWorker() {
 			res, err := e.Scrub(ctx)
 			cancel()
 			switch {
-			case errors.Is(err, context.Canceled):
+			case errors.Is(err, context.Canceled), errors.Is(err, errEngineClosed):
 				return
 			case err != nil:
 				e.log.Warn("scrub: pass failed, resuming later", "err", err, "verified", res.Sets, "retry_in", retry)
@@ -138,9 +139,7 @@ func (e *Engine) scrubWorker() {
 			default:
 				e.log.Info("scrub: pass complete", "sets", res.Sets, "bytes", res.Bytes, "damaged", res.Damaged, "healed", res.Healed, "failed", res.Failed)
 				retry = time.Minute
-				if rec, err = e.loadScrubRecord(); err == nil {
-					wait = interval - time.Since(rec.PassStarted)
-				}
+				wait = interval - time.Since(res.PassStarted)
 			}
 		default:
 			wait = interval - time.Since(rec.PassStarted)
@@ -150,10 +149,8 @@ func (e *Engine) scrubWorker() {
 		case <-e.stop:
 			t.Stop()
 			return
-		case <-e.scrub.kick:
 		case <-t.C:
 		}
-		t.Stop()
 	}
 }
 
@@ -174,76 +171,42 @@ func (e *Engine) stopContext() (context.Context, context.CancelFunc) {
 // Scrub runs (or resumes) one scrub pass to its end: every shard set is
 // verified on every drive and repaired where a shard is missing or corrupt,
 // at the configured rate. Progress is saved as it goes, so a pass cut
-// short by ctx or a restart resumes where it stopped; it then returns
-// ctx's error. It returns what this call verified.
+// short by ctx, the engine's Close or a restart resumes where it stopped;
+// it then returns why it stopped. It returns what this call verified.
 func (e *Engine) Scrub(ctx context.Context) (ScrubResult, error) {
-	var res ScrubResult
 	rec, err := e.loadScrubRecord()
 	if err != nil {
-		return res, err
+		return ScrubResult{}, err
 	}
 	if rec.Cursor == "" {
 		rec.PassStarted = time.Now().UTC() // bookkeeping, not a retention decision: wall time
 	}
-	start := time.Now()
-	var paced int64 // bytes accounted against the rate since start
-	lastSave := time.Now()
-	for {
-		ids, err := e.refPage(rec.Cursor)
-		if err != nil {
-			return res, err
+	res := ScrubResult{PassStarted: rec.PassStarted}
+	start, lastSave := time.Now(), time.Now()
+	var paced int64 // stored bytes read since start, paced against the rate
+	err = e.eachRef(ctx, rec.Cursor, func(id string) error {
+		d, stored := e.scrubOne(id)
+		res.add(d)
+		rec.Cursor = id
+		// The bytes read so far may not run ahead of the rate.
+		paced += stored
+		if ahead := time.Duration(float64(paced)/float64(e.scrub.opts.Rate)*float64(time.Second)) - time.Since(start); ahead > 0 {
+			t := time.NewTimer(ahead)
+			select {
+			case <-ctx.Done():
+			case <-e.stop:
+			case <-t.C:
+			}
+			t.Stop()
 		}
-		for _, id := range ids {
-			if err := ctx.Err(); err != nil {
-				if serr := e.saveScrubRecord(rec); serr != nil {
-					return res, serr
-				}
-				return res, err
-			}
-			hr, stored, herr := e.healOne(id)
-			if stored >= 0 {
-				res.Sets++
-				e.scrub.sets.Add(1)
-				if herr == nil {
-					// Bytes count as verified only when every block was.
-					res.Bytes += stored
-					e.scrub.bytes.Add(stored)
-				}
-				if len(hr.Bad) > 0 || errors.Is(herr, erasure.ErrReadQuorum) {
-					res.Damaged++
-					e.scrub.damaged.Add(1)
-				}
-				res.Healed += int64(len(hr.Healed))
-				if herr != nil {
-					res.Failed++
-				}
-			} else if herr != nil {
-				// The reference could not be read: not verified, retried
-				// in the next pass.
-				e.log.Warn("scrub: reading shard set reference", "data", id, "err", herr)
-			}
-			rec.Cursor = id
-			// Pace: the bytes verified so far may not run ahead of the
-			// rate.
-			paced += max(stored, 0)
-			if ahead := time.Duration(float64(paced)/float64(e.scrub.opts.Rate)*float64(time.Second)) - time.Since(start); ahead > 0 {
-				t := time.NewTimer(ahead)
-				select {
-				case <-ctx.Done():
-				case <-t.C:
-				}
-				t.Stop()
-			}
-			if time.Since(lastSave) > 10*time.Second {
-				if err := e.saveScrubRecord(rec); err != nil {
-					return res, err
-				}
-				lastSave = time.Now()
-			}
+		if time.Since(lastSave) > 10*time.Second {
+			lastSave = time.Now()
+			return e.saveScrubRecord(rec)
 		}
-		if len(ids) < refPageSize {
-			break
-		}
+		return nil
+	})
+	if err != nil {
+		return res, errors.Join(err, e.saveScrubRecord(rec))
 	}
 	rec.Cursor = ""
 	rec.LastCompleted = time.Now().UTC()
@@ -252,13 +215,39 @@ func (e *Engine) Scrub(ctx context.Context) (ScrubResult, error) {
 	return res, e.saveScrubRecord(rec)
 }
 
-// KickScrub asks the background scrubber to check now whether a pass is
-// due (it does not force one).
-func (e *Engine) KickScrub() {
-	select {
-	case e.scrub.kick <- struct{}{}:
-	default:
+// scrubOne verifies and repairs one shard set, adds the outcome to the
+// scrub counters and returns it with the stored bytes read (0 when the
+// set is gone or its reference unreadable).
+func (e *Engine) scrubOne(id string) (ScrubResult, int64) {
+	hr, stored, err := e.healOne(id)
+	if stored < 0 {
+		if err != nil {
+			// Not verified; the next pass tries again.
+			e.log.Warn("scrub: reading shard set reference", "data", id, "err", err)
+		}
+		return ScrubResult{}, 0
 	}
+	d := ScrubResult{Sets: 1, Healed: int64(len(hr.Healed))}
+	if err == nil {
+		d.Bytes = stored // verified only when every block was
+	} else {
+		d.Failed = 1
+	}
+	if len(hr.Bad) > 0 || errors.Is(err, erasure.ErrReadQuorum) {
+		d.Damaged = 1
+	}
+	e.scrub.sets.Add(d.Sets)
+	e.scrub.bytes.Add(d.Bytes)
+	e.scrub.damaged.Add(d.Damaged)
+	return d, stored
+}
+
+func (r *ScrubResult) add(d ScrubResult) {
+	r.Sets += d.Sets
+	r.Bytes += d.Bytes
+	r.Damaged += d.Damaged
+	r.Healed += d.Healed
+	r.Failed += d.Failed
 }
 
 // ScrubMetrics is the s3api.MetricsSource of the scrubber and of healing.
